@@ -1,0 +1,66 @@
+# Farley: `make run` serves the app on SQLite, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := src/farley/web/static/vendor
+PG_URL ?= postgres://postgres@127.0.0.1:5432/farley_test
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test test-sqlite test-postgres test-e2e lint format bench messages clean
+
+install: $(STAMP) $(VENDOR)/.installed src/farley/locale/de/LC_MESSAGES/django.mo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp -r node_modules/bootstrap-icons/font/. $(VENDOR)/bootstrap-icons/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	touch $@
+
+src/farley/locale/de/LC_MESSAGES/django.mo: src/farley/locale/de/LC_MESSAGES/django.po
+	msgfmt --check -o $@ $<
+
+run: install
+	$(BIN)/farley migrate
+	$(BIN)/farley first-start
+	$(BIN)/farley serve --host 127.0.0.1 --port 8000
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: install /usr/bin/chromium
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -n 2 -q
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: install
+	cd src/farley && ../../$(BIN)/django-admin makemessages -l de --no-obsolete --settings=farley.settings
+	msgfmt --check -o src/farley/locale/de/LC_MESSAGES/django.mo src/farley/locale/de/LC_MESSAGES/django.po
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

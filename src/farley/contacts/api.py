@@ -1,0 +1,671 @@
+"""API for accounts, contacts, relationships and timeline entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import ConfigDict
+
+from farley.contacts import selectors, services
+from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
+from farley.core.apiutil import ERRORS, ChangeOut, change_out, query_params, requested_version
+from farley.core.errors import NotFound
+from farley.core.history import history_for
+from farley.core.validation import Cleaner, phone_display
+
+router = Router()
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shared parts ---------------------------------------------------------------------------
+
+
+class EmailIn(Strict):
+    address: str
+    kind: str = "work"
+
+
+class PhoneIn(Strict):
+    number: str
+    kind: str = "work"
+
+
+class AddressIn(Strict):
+    kind: str = "business"
+    street: str = ""
+    house_number: str = ""
+    extra: str = ""
+    postal_code: str = ""
+    city: str = ""
+    region: str = ""
+    country: str = "DE"
+
+
+class EmailOut(Schema):
+    address: str
+    kind: str
+
+
+class PhoneOut(Schema):
+    number: str
+    kind: str
+    display: str
+
+
+class AddressOut(Schema):
+    kind: str
+    street: str
+    house_number: str
+    extra: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+
+
+class AccountLinkIn(Strict):
+    account_id: int
+    role: str = ""
+
+
+class AccountLinkOut(Schema):
+    account_id: int
+    account_name: str
+    role: str
+
+
+def _channels(record: Account | Contact) -> dict[str, Any]:
+    return {
+        "emails": [{"address": e.address, "kind": e.kind} for e in record.emails.all()],
+        "phones": [
+            {"number": p.number, "kind": p.kind, "display": phone_display(p.number)}
+            for p in record.phones.all()
+        ],
+        "addresses": [
+            {
+                k: getattr(a, k)
+                for k in (
+                    "kind",
+                    "street",
+                    "house_number",
+                    "extra",
+                    "postal_code",
+                    "city",
+                    "region",
+                    "country",
+                )
+            }
+            for a in record.addresses.all()
+        ],
+        "tags": sorted(t.name for t in record.tags.all()),
+    }
+
+
+def _record_meta(record: Account | Contact) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "version": record.version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "owner_id": record.owner_id,
+        "team_id": record.team_id,
+        "custom": record.custom,
+        "last_interaction_at": record.last_interaction_at,
+        "deleted_at": record.deleted_at,
+    }
+
+
+class RecordOut(Schema):
+    id: int
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    owner_id: int
+    team_id: int | None
+    custom: dict[str, Any]
+    tags: list[str]
+    emails: list[EmailOut]
+    phones: list[PhoneOut]
+    addresses: list[AddressOut]
+    last_interaction_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+
+
+def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, Any]:
+    page = selectors.list_page(entity, request.user, query_params(request), strict=True)
+    lookups = ["emails", "phones", "addresses", "tags"]
+    if entity == "contact":
+        lookups.append("account_links__account")
+    prefetch_related_objects(page.items, *lookups)
+    return {
+        "items": [serialize(r) for r in page.items],
+        "next_cursor": page.next_cursor,
+        "limit": page.limit,
+    }
+
+
+LIST_FILTER_DOC = (
+    "Filters: q, postal_code (prefix), postal_code_from, postal_code_to, city, country, industry, "
+    "status, tag (comma list), owner, team, interaction_from, interaction_to (YYYY-MM-DD), "
+    "has_email (true/false), cf_<custom field key>. Sort: sort=name|city|postal_code|created|updated|"
+    "last_interaction (prefix - for descending). Pagination: limit (1-200), cursor."
+)
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class AccountIn(Strict):
+    name: str
+    legal_form: str = ""
+    industry_code: str = ""
+    industry_label: str = ""
+    employees: int | None = None
+    annual_revenue: Decimal | str | None = None
+    revenue_currency: str = "EUR"
+    website: str = ""
+    vat_id: str = ""
+    status: str = "prospect"
+    parent_id: int | None = None
+    description: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] = []
+    custom: dict[str, Any] = {}
+    emails: list[EmailIn] = []
+    phones: list[PhoneIn] = []
+    addresses: list[AddressIn] = []
+
+
+class AccountPatch(Strict):
+    name: str | None = None
+    legal_form: str | None = None
+    industry_code: str | None = None
+    industry_label: str | None = None
+    employees: int | None = None
+    annual_revenue: Decimal | str | None = None
+    revenue_currency: str | None = None
+    website: str | None = None
+    vat_id: str | None = None
+    status: str | None = None
+    parent_id: int | None = None
+    description: str | None = None
+    owner_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] | None = None
+    custom: dict[str, Any] | None = None
+    emails: list[EmailIn] | None = None
+    phones: list[PhoneIn] | None = None
+    addresses: list[AddressIn] | None = None
+    version: int | None = None
+
+
+class AccountOut(RecordOut):
+    name: str
+    customer_number: str
+    legal_form: str
+    industry_code: str
+    industry_label: str
+    employees: int | None
+    annual_revenue: str | None
+    revenue_currency: str
+    website: str
+    vat_id: str
+    status: str
+    parent_id: int | None
+    description: str
+
+
+class AccountList(Schema):
+    items: list[AccountOut]
+    next_cursor: str | None
+    limit: int
+
+
+def account_out(account: Account) -> dict[str, Any]:
+    return {
+        **_record_meta(account),
+        **_channels(account),
+        "name": account.name,
+        "customer_number": account.customer_number,
+        "legal_form": account.legal_form,
+        "industry_code": account.industry_code,
+        "industry_label": account.industry_label,
+        "employees": account.employees,
+        "annual_revenue": None if account.annual_revenue is None else str(account.annual_revenue),
+        "revenue_currency": account.revenue_currency,
+        "website": account.website,
+        "vat_id": account.vat_id,
+        "status": account.status,
+        "parent_id": account.parent_id,
+        "description": account.description,
+    }
+
+
+def _payload(payload: Schema) -> dict[str, Any]:
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("annual_revenue") is not None:
+        data["annual_revenue"] = str(data["annual_revenue"])
+    return data
+
+
+@router.get(
+    "/accounts",
+    response={200: AccountList, **ERRORS},
+    tags=["accounts"],
+    description=LIST_FILTER_DOC,
+)
+def list_accounts(request: HttpRequest):
+    return _list_response(request, "account", account_out)
+
+
+@router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"])
+def create_account(request: HttpRequest, payload: AccountIn):
+    account = services.account_create(actor=request.user, data=_payload(payload))
+    return 201, account_out(selectors.account_detail(request.user, account.pk))
+
+
+@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
+def get_account(request: HttpRequest, account_id: int):
+    return account_out(selectors.account_detail(request.user, account_id))
+
+
+@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
+def update_account(request: HttpRequest, account_id: int, payload: AccountPatch):
+    data = _payload(payload)
+    version = requested_version(request, data.pop("version", None))
+    services.account_update(actor=request.user, account_id=account_id, data=data, version=version)
+    return account_out(selectors.account_detail(request.user, account_id))
+
+
+@router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, tags=["accounts"])
+def delete_account(request: HttpRequest, account_id: int):
+    services.account_delete(actor=request.user, account_id=account_id)
+    return 204, None
+
+
+@router.post(
+    "/accounts/{account_id}/restore", response={200: AccountOut, **ERRORS}, tags=["accounts"]
+)
+def restore_account(request: HttpRequest, account_id: int):
+    services.account_restore(actor=request.user, account_id=account_id)
+    return account_out(selectors.account_detail(request.user, account_id))
+
+
+@router.get(
+    "/accounts/{account_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["accounts"]
+)
+def account_history(request: HttpRequest, account_id: int):
+    selectors.account_detail(request.user, account_id, include_deleted=True)
+    return [change_out(c) for c in history_for("account", account_id)[:500]]
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+class ContactIn(Strict):
+    salutation: str = ""
+    academic_title: str = ""
+    first_name: str = ""
+    last_name: str
+    job_title: str = ""
+    department: str = ""
+    language: str = ""
+    birthday: str | None = None
+    preferred_channel: str = ""
+    description: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] = []
+    custom: dict[str, Any] = {}
+    emails: list[EmailIn] = []
+    phones: list[PhoneIn] = []
+    addresses: list[AddressIn] = []
+    account_links: list[AccountLinkIn] = []
+
+
+class ContactPatch(Strict):
+    salutation: str | None = None
+    academic_title: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+    language: str | None = None
+    birthday: str | None = None
+    preferred_channel: str | None = None
+    description: str | None = None
+    owner_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] | None = None
+    custom: dict[str, Any] | None = None
+    emails: list[EmailIn] | None = None
+    phones: list[PhoneIn] | None = None
+    addresses: list[AddressIn] | None = None
+    account_links: list[AccountLinkIn] | None = None
+    version: int | None = None
+
+
+class ContactOut(RecordOut):
+    salutation: str
+    academic_title: str
+    first_name: str
+    last_name: str
+    full_name: str
+    job_title: str
+    department: str
+    language: str
+    birthday: dt.date | None
+    preferred_channel: str
+    description: str
+    account_links: list[AccountLinkOut]
+
+
+class ContactList(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+    limit: int
+
+
+def contact_out(contact: Contact) -> dict[str, Any]:
+    return {
+        **_record_meta(contact),
+        **_channels(contact),
+        "salutation": contact.salutation,
+        "academic_title": contact.academic_title,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "full_name": contact.full_name,
+        "job_title": contact.job_title,
+        "department": contact.department,
+        "language": contact.language,
+        "birthday": contact.birthday,
+        "preferred_channel": contact.preferred_channel,
+        "description": contact.description,
+        "account_links": [
+            {"account_id": link.account_id, "account_name": link.account.name, "role": link.role}
+            for link in contact.account_links.all()
+        ],
+    }
+
+
+@router.get(
+    "/contacts",
+    response={200: ContactList, **ERRORS},
+    tags=["contacts"],
+    description=LIST_FILTER_DOC,
+)
+def list_contacts(request: HttpRequest):
+    return _list_response(request, "contact", contact_out)
+
+
+@router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
+def create_contact(request: HttpRequest, payload: ContactIn):
+    contact = services.contact_create(actor=request.user, data=_payload(payload))
+    return 201, contact_out(selectors.contact_detail(request.user, contact.pk))
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
+def get_contact(request: HttpRequest, contact_id: int):
+    return contact_out(selectors.contact_detail(request.user, contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
+def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
+    data = _payload(payload)
+    version = requested_version(request, data.pop("version", None))
+    services.contact_update(actor=request.user, contact_id=contact_id, data=data, version=version)
+    return contact_out(selectors.contact_detail(request.user, contact_id))
+
+
+@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
+def delete_contact(request: HttpRequest, contact_id: int):
+    services.contact_delete(actor=request.user, contact_id=contact_id)
+    return 204, None
+
+
+@router.post(
+    "/contacts/{contact_id}/restore", response={200: ContactOut, **ERRORS}, tags=["contacts"]
+)
+def restore_contact(request: HttpRequest, contact_id: int):
+    services.contact_restore(actor=request.user, contact_id=contact_id)
+    return contact_out(selectors.contact_detail(request.user, contact_id))
+
+
+@router.get(
+    "/contacts/{contact_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["contacts"]
+)
+def contact_history(request: HttpRequest, contact_id: int):
+    selectors.contact_detail(request.user, contact_id, include_deleted=True)
+    return [change_out(c) for c in history_for("contact", contact_id)[:500]]
+
+
+# --- relationships --------------------------------------------------------------------------
+
+
+class RelationshipIn(Strict):
+    type: str
+    from_type: str
+    from_id: int
+    to_type: str
+    to_id: int
+    note: str = ""
+
+
+class RelationshipOut(Schema):
+    id: int
+    type: str
+    label: str
+    from_type: str
+    from_id: int
+    to_type: str
+    to_id: int
+    note: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class RelationshipList(Schema):
+    items: list[RelationshipOut]
+    next_cursor: str | None
+
+
+def relationship_out(rel: Relationship) -> dict[str, Any]:
+    return {
+        "id": rel.pk,
+        "type": rel.type.key,
+        "label": rel.type.display_label(),
+        "from_type": "account" if rel.from_account_id else "contact",
+        "from_id": rel.from_account_id or rel.from_contact_id,
+        "to_type": "account" if rel.to_account_id else "contact",
+        "to_id": rel.to_account_id or rel.to_contact_id,
+        "note": rel.note,
+        "version": rel.version,
+        "created_at": rel.created_at,
+        "updated_at": rel.updated_at,
+    }
+
+
+@router.get("/relationships", response={200: RelationshipList, **ERRORS}, tags=["relationships"])
+def list_relationships(
+    request: HttpRequest, account_id: int | None = None, contact_id: int | None = None
+):
+    from django.db.models import Q
+
+    from farley.core.pagination import BadCursor, keyset_page
+
+    queryset = selectors.relationships_visible_to(request.user)
+    if account_id:
+        queryset = queryset.filter(Q(from_account_id=account_id) | Q(to_account_id=account_id))
+    if contact_id:
+        queryset = queryset.filter(Q(from_contact_id=contact_id) | Q(to_contact_id=contact_id))
+    c = Cleaner()
+    limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
+    c.raise_if_invalid()
+    try:
+        page = keyset_page(
+            queryset, fields=["created_at"], limit=limit, cursor=request.GET.get("cursor") or None
+        )
+    except BadCursor:
+        from farley.core.errors import ValidationFailed
+
+        raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+    return {"items": [relationship_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/relationships", response={201: RelationshipOut, **ERRORS}, tags=["relationships"])
+def create_relationship(request: HttpRequest, payload: RelationshipIn):
+    rel = services.relationship_create(actor=request.user, data=payload.model_dump())
+    return 201, relationship_out(rel)
+
+
+@router.get(
+    "/relationships/{relationship_id}",
+    response={200: RelationshipOut, **ERRORS},
+    tags=["relationships"],
+)
+def get_relationship(request: HttpRequest, relationship_id: int):
+    rel = selectors.relationships_visible_to(request.user).filter(pk=relationship_id).first()
+    if rel is None:
+        raise NotFound()
+    return relationship_out(rel)
+
+
+@router.delete(
+    "/relationships/{relationship_id}", response={204: None, **ERRORS}, tags=["relationships"]
+)
+def delete_relationship(request: HttpRequest, relationship_id: int):
+    services.relationship_delete(actor=request.user, relationship_id=relationship_id)
+    return 204, None
+
+
+# --- timeline entries -----------------------------------------------------------------------
+
+
+class TimelineIn(Strict):
+    kind: str = "note"
+    direction: str = ""
+    subject: str
+    body: str = ""
+    occurred_at: str | None = None
+    account_id: int | None = None
+    contact_id: int | None = None
+
+
+class TimelinePatch(Strict):
+    kind: str | None = None
+    direction: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    occurred_at: str | None = None
+    version: int | None = None
+
+
+class TimelineOut(Schema):
+    id: int
+    kind: str
+    direction: str
+    subject: str
+    body: str
+    occurred_at: dt.datetime
+    account_id: int | None
+    contact_id: int | None
+    author_id: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TimelineList(Schema):
+    items: list[TimelineOut]
+    next_cursor: str | None
+
+
+@router.get("/timeline-entries", response={200: TimelineList, **ERRORS}, tags=["timeline"])
+def list_timeline(
+    request: HttpRequest,
+    account_id: int | None = None,
+    contact_id: int | None = None,
+    kind: str | None = None,
+):
+    from farley.core.errors import ValidationFailed
+    from farley.core.pagination import BadCursor, keyset_page
+
+    queryset = selectors.timeline_entries_visible_to(request.user)
+    if account_id:
+        queryset = queryset.filter(account_id=account_id)
+    if contact_id:
+        queryset = queryset.filter(contact_id=contact_id)
+    if kind:
+        queryset = queryset.filter(kind__in=kind.split(","))
+    c = Cleaner()
+    limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
+    c.raise_if_invalid()
+    try:
+        page = keyset_page(
+            queryset,
+            fields=["occurred_at"],
+            descending=True,
+            limit=limit,
+            cursor=request.GET.get("cursor") or None,
+        )
+    except BadCursor:
+        raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/timeline-entries", response={201: TimelineOut, **ERRORS}, tags=["timeline"])
+def create_timeline_entry(request: HttpRequest, payload: TimelineIn):
+    return 201, services.timeline_entry_create(
+        actor=request.user, data=payload.model_dump(exclude_unset=True)
+    )
+
+
+def _entry(request: HttpRequest, entry_id: int) -> TimelineEntry:
+    entry = selectors.timeline_entries_visible_to(request.user).filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound()
+    return entry
+
+
+@router.get(
+    "/timeline-entries/{entry_id}", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
+)
+def get_timeline_entry(request: HttpRequest, entry_id: int):
+    return _entry(request, entry_id)
+
+
+@router.patch(
+    "/timeline-entries/{entry_id}", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
+)
+def update_timeline_entry(request: HttpRequest, entry_id: int, payload: TimelinePatch):
+    data = payload.model_dump(exclude_unset=True)
+    version = requested_version(request, data.pop("version", None))
+    return services.timeline_entry_update(
+        actor=request.user, entry_id=entry_id, data=data, version=version
+    )
+
+
+@router.delete("/timeline-entries/{entry_id}", response={204: None, **ERRORS}, tags=["timeline"])
+def delete_timeline_entry(request: HttpRequest, entry_id: int):
+    services.timeline_entry_delete(actor=request.user, entry_id=entry_id)
+    return 204, None
+
+
+@router.get(
+    "/timeline-entries/{entry_id}/history",
+    response={200: list[ChangeOut], **ERRORS},
+    tags=["timeline"],
+)
+def timeline_entry_history(request: HttpRequest, entry_id: int):
+    _entry(request, entry_id)
+    return [change_out(c) for c in history_for("timeline_entry", entry_id)[:500]]

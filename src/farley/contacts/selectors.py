@@ -1,0 +1,360 @@
+"""Reads of accounts, contacts, relationships and timelines, shared by the UI and the API.
+
+Every read starts from ``*_visible_to(user)``: the single visibility mechanism in core.
+The list filters are defined once here (:data:`CONTACT_FILTERS`, :data:`ACCOUNT_FILTERS`)
+and serve the HTML lists, the API query parameters and exports alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from farley.contacts.models import (
+    Account,
+    AccountStatus,
+    Contact,
+    ContactAccountLink,
+    PostalAddress,
+    Relationship,
+    TimelineEntry,
+)
+from farley.core import customfields
+from farley.core.errors import NotFound, ValidationFailed
+from farley.core.history import history_for
+from farley.core.models import User
+from farley.core.pagination import BadCursor, Page, keyset_page
+from farley.core.validation import Cleaner
+from farley.core.visibility import visible_records
+
+
+def accounts_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[Account]:
+    return visible_records(Account.objects.all(), user, include_deleted=include_deleted)
+
+
+def contacts_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[Contact]:
+    return visible_records(Contact.objects.all(), user, include_deleted=include_deleted)
+
+
+def relationships_visible_to(user: User) -> QuerySet[Relationship]:
+    """A relationship is visible when both of its ends are."""
+    accounts = accounts_visible_to(user).values("pk")
+    contacts = contacts_visible_to(user).values("pk")
+    return Relationship.objects.filter(
+        Q(from_account__in=accounts) | Q(from_contact__in=contacts),
+        Q(to_account__in=accounts) | Q(to_contact__in=contacts),
+    ).select_related("type", "from_account", "from_contact", "to_account", "to_contact")
+
+
+def timeline_entries_visible_to(user: User) -> QuerySet[TimelineEntry]:
+    accounts = accounts_visible_to(user).values("pk")
+    contacts = contacts_visible_to(user).values("pk")
+    return (
+        TimelineEntry.objects.filter(deleted_at__isnull=True)
+        .filter(Q(account__in=accounts) | Q(contact__in=contacts))
+        .select_related("author", "account", "contact")
+    )
+
+
+# --- list filters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    name: str
+    label: Any
+    kind: str  # text, choice, date, boolean, id
+
+
+COMMON_FILTERS = [
+    ListFilter("q", gettext_lazy("Name contains"), "text"),
+    ListFilter("postal_code", gettext_lazy("Postal code starts with"), "text"),
+    ListFilter("postal_code_from", gettext_lazy("Postal code from"), "text"),
+    ListFilter("postal_code_to", gettext_lazy("Postal code to"), "text"),
+    ListFilter("city", gettext_lazy("City"), "text"),
+    ListFilter("country", gettext_lazy("Country"), "text"),
+    ListFilter("industry", gettext_lazy("Industry code"), "text"),
+    ListFilter("status", gettext_lazy("Status"), "choice"),
+    ListFilter("tag", gettext_lazy("Tag"), "text"),
+    ListFilter("owner", gettext_lazy("Owner"), "id"),
+    ListFilter("team", gettext_lazy("Team"), "id"),
+    ListFilter("interaction_from", gettext_lazy("Last interaction from"), "date"),
+    ListFilter("interaction_to", gettext_lazy("Last interaction to"), "date"),
+    ListFilter("has_email", gettext_lazy("Has email"), "boolean"),
+]
+FILTER_NAMES = {f.name for f in COMMON_FILTERS}
+
+CONTACT_SORTS = {
+    "name": ["last_name", "first_name"],
+    "city": ["city"],
+    "postal_code": ["postal_code"],
+    "created": ["created_at"],
+    "updated": ["updated_at"],
+    "last_interaction": ["last_interaction_at"],
+}
+ACCOUNT_SORTS = {
+    "name": ["name"],
+    "city": ["city"],
+    "postal_code": ["postal_code"],
+    "customer_number": ["customer_number"],
+    "created": ["created_at"],
+    "updated": ["updated_at"],
+    "last_interaction": ["last_interaction_at"],
+}
+MAX_LIMIT = 200
+
+
+def _address_exists(parent: str, **lookup: Any) -> Exists:
+    return Exists(PostalAddress.objects.filter(**{parent: OuterRef("pk")}, **lookup))
+
+
+def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
+    parent = entity
+    q = Q()
+
+    def get(key: str) -> str:
+        value = params.get(key) or ""
+        return value.strip() if isinstance(value, str) else ""
+
+    if text := get("q"):
+        if entity == "contact":
+            for word in text.split()[:5]:
+                q &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
+        else:
+            q &= Q(name__icontains=text)
+    if plz := get("postal_code"):
+        q &= _address_exists(parent, postal_code__startswith=plz.upper())
+    plz_from, plz_to = get("postal_code_from"), get("postal_code_to")
+    if plz_from or plz_to:
+        lookup = {}
+        if plz_from:
+            lookup["postal_code__gte"] = plz_from.upper()
+        if plz_to:
+            # "to 19" includes 19999: compare against the prefix range end.
+            lookup["postal_code__lte"] = plz_to.upper() + "\uffff"
+        q &= _address_exists(parent, **lookup)
+    if city := get("city"):
+        q &= _address_exists(parent, city__iexact=city)
+    if country := get("country"):
+        q &= _address_exists(parent, country=country.upper())
+    if industry := get("industry"):
+        if entity == "account":
+            q &= Q(industry_code__startswith=industry.upper())
+        else:
+            q &= Exists(
+                ContactAccountLink.objects.filter(
+                    contact=OuterRef("pk"), account__industry_code__startswith=industry.upper()
+                )
+            )
+    if status := get("status"):
+        if status not in AccountStatus.values:
+            cleaner.add("status", _("Select a valid choice."))
+        elif entity == "account":
+            q &= Q(status=status)
+        else:
+            q &= Exists(
+                ContactAccountLink.objects.filter(contact=OuterRef("pk"), account__status=status)
+            )
+    if tag := get("tag"):
+        names = [t.strip() for t in tag.split(",") if t.strip()]
+        q &= Q(pk__in=_model(entity).objects.filter(tags__name__in=names).values("pk"))
+    for key in ("owner", "team"):
+        if raw := get(key):
+            value = cleaner.integer(key, raw, minimum=1, maximum=2**63 - 1)
+            if value is not None:
+                q &= Q(**{f"{key}_id": value})
+    for key, lookup in (("interaction_from", "gte"), ("interaction_to", "lt")):
+        if raw := get(key):
+            day = cleaner.date(key, raw)
+            if day is not None:
+                if lookup == "lt":
+                    day = day + dt.timedelta(days=1)
+                q &= Q(**{f"last_interaction_at__{lookup}": day})
+    if raw := get("has_email"):
+        has = cleaner.boolean("has_email", raw)
+        q &= ~Q(primary_email="") if has else Q(primary_email="")
+    definitions = {d.key: d for d in customfields.definitions_for(entity)}
+    for key, raw in params.items():
+        if key.startswith("cf_") and isinstance(raw, str) and raw.strip():
+            definition = definitions.get(key[3:])
+            if definition is None:
+                cleaner.add(key, _("There is no custom field with this key."))
+            elif (extra := customfields.filter_q(definition, raw.strip())) is not None:
+                q &= extra
+    return q
+
+
+def _model(entity: str):
+    return Account if entity == "account" else Contact
+
+
+def filtered_list(
+    entity: str,
+    user: User,
+    params: Mapping[str, Any],
+    *,
+    strict: bool = False,
+) -> tuple[QuerySet, list[str], bool]:
+    """The visible, filtered queryset and its sort; ``strict`` raises on bad filters (API)."""
+    cleaner = Cleaner()
+    base = accounts_visible_to(user) if entity == "account" else contacts_visible_to(user)
+    queryset = base.filter(_filter_q(entity, params, cleaner))
+    sorts = ACCOUNT_SORTS if entity == "account" else CONTACT_SORTS
+    sort = (
+        (params.get("sort") or "name").strip()
+        if isinstance(params.get("sort") or "", str)
+        else "name"
+    )
+    descending = sort.startswith("-")
+    if sort.lstrip("-") not in sorts:
+        cleaner.add("sort", _("Sort by one of: %(names)s.") % {"names": ", ".join(sorts)})
+        sort, descending = "name", False
+    if strict:
+        cleaner.raise_if_invalid()
+    if entity == "account":
+        queryset = queryset.select_related("owner", "team")
+    else:
+        queryset = queryset.select_related("owner", "team", "primary_account")
+    return queryset, sorts[sort.lstrip("-")], descending
+
+
+def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: bool = False) -> Page:
+    queryset, fields, descending = filtered_list(entity, user, params, strict=strict)
+    cleaner = Cleaner()
+    limit = cleaner.integer("limit", params.get("limit") or 50, minimum=1, maximum=MAX_LIMIT) or 50
+    if strict:
+        cleaner.raise_if_invalid()
+    limit = min(max(limit, 1), MAX_LIMIT)
+    try:
+        return keyset_page(
+            queryset,
+            fields=fields,
+            descending=descending,
+            limit=limit,
+            cursor=params.get("cursor") or None,
+        )
+    except BadCursor:
+        if strict:
+            raise ValidationFailed({"cursor": [_("This cursor is not valid.")]}) from None
+        return keyset_page(queryset, fields=fields, descending=descending, limit=limit)
+
+
+# --- details --------------------------------------------------------------------------------
+
+
+def account_detail(user: User, account_id: int, *, include_deleted: bool = False) -> Account:
+    account = (
+        accounts_visible_to(user, include_deleted=include_deleted)
+        .select_related("owner", "team", "parent")
+        .prefetch_related("emails", "phones", "addresses", "tags")
+        .filter(pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False) -> Contact:
+    contact = (
+        contacts_visible_to(user, include_deleted=include_deleted)
+        .select_related("owner", "team", "primary_account")
+        .prefetch_related(
+            "emails",
+            "phones",
+            "addresses",
+            "tags",
+            Prefetch(
+                "account_links",
+                queryset=ContactAccountLink.objects.select_related("account").filter(
+                    account__deleted_at__isnull=True
+                ),
+            ),
+        )
+        .filter(pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound()
+    return contact
+
+
+def account_contacts(user: User, account: Account, limit: int = 50) -> list[ContactAccountLink]:
+    contacts = contacts_visible_to(user).values("pk")
+    return list(
+        ContactAccountLink.objects.filter(account=account, contact__in=contacts)
+        .select_related("contact")
+        .order_by("contact__last_name", "contact__first_name")[:limit]
+    )
+
+
+def child_accounts(user: User, account: Account) -> list[Account]:
+    return list(accounts_visible_to(user).filter(parent=account).order_by("name")[:50])
+
+
+def relationships_of(
+    user: User, record: Account | Contact
+) -> list[tuple[str, Account | Contact, Relationship]]:
+    """(label, other record, relationship) for every relation in either direction."""
+    field = "account" if isinstance(record, Account) else "contact"
+    rows = relationships_visible_to(user).filter(
+        Q(**{f"from_{field}": record}) | Q(**{f"to_{field}": record})
+    )
+    result = []
+    for rel in rows[:200]:
+        outgoing = getattr(rel, f"from_{field}_id") == record.pk
+        label = rel.type.display_label(inverse=not outgoing)
+        other = rel.target if outgoing else rel.source
+        result.append((label, other, rel))
+    return result
+
+
+def timeline_of(
+    user: User,
+    record: Account | Contact,
+    *,
+    kinds: list[str] | None = None,
+    limit: int = 100,
+) -> list[TimelineEntry]:
+    field = "account" if isinstance(record, Account) else "contact"
+    entries = TimelineEntry.objects.filter(
+        **{field: record}, deleted_at__isnull=True
+    ).select_related("author", "contact", "account")
+    if isinstance(record, Account):
+        contacts = ContactAccountLink.objects.filter(account=record).values("contact_id")
+        entries = TimelineEntry.objects.filter(
+            Q(account=record) | Q(contact__in=contacts), deleted_at__isnull=True
+        ).select_related("author", "contact", "account")
+        entries = entries.filter(
+            Q(account=record) | Q(contact__in=contacts_visible_to(user).values("pk"))
+        )
+    if kinds:
+        entries = entries.filter(kind__in=kinds)
+    return list(entries.order_by("-occurred_at", "-id")[:limit])
+
+
+def record_history(record: Account | Contact, limit: int = 200):
+    entity = "account" if isinstance(record, Account) else "contact"
+    return list(history_for(entity, record.pk)[:limit])
+
+
+def trash(user: User, limit: int = 200) -> list[Account | Contact]:
+    accounts = list(
+        accounts_visible_to(user, include_deleted=True)
+        .filter(deleted_at__isnull=False)
+        .select_related("deleted_by")
+        .order_by("-deleted_at")[:limit]
+    )
+    contacts = list(
+        contacts_visible_to(user, include_deleted=True)
+        .filter(deleted_at__isnull=False)
+        .select_related("deleted_by")
+        .order_by("-deleted_at")[:limit]
+    )
+    return sorted(accounts + contacts, key=lambda r: r.deleted_at, reverse=True)[:limit]

@@ -1,0 +1,308 @@
+"""API for users (read), teams, custom-field definitions and global search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from ninja import Router, Schema
+from pydantic import ConfigDict
+
+from farley.core import entities, selectors, services
+from farley.core.apiutil import ERRORS, ChangeOut, change_out, requested_version
+from farley.core.errors import NotFound, ValidationFailed
+from farley.core.history import history_for
+from farley.core.models import CustomFieldDefinition, Team, User
+from farley.core.pagination import BadCursor, keyset_page
+from farley.core.search import search
+from farley.core.validation import Cleaner
+
+router = Router()
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListParams:
+    @staticmethod
+    def page(request: HttpRequest, queryset, fields: list[str]):
+        c = Cleaner()
+        limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
+        c.raise_if_invalid()
+        try:
+            return keyset_page(
+                queryset, fields=fields, limit=limit, cursor=request.GET.get("cursor") or None
+            )
+        except BadCursor:
+            raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    team_ids: list[int]
+    language: str
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role.key,
+        "team_ids": [t.pk for t in user.teams.all()],
+        "language": user.language,
+        "is_active": user.is_active,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+class UserList(Schema):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+@router.get("/users", response={200: UserList, **ERRORS}, tags=["users"])
+def list_users(request: HttpRequest):
+    queryset = User.objects.select_related("role").prefetch_related("teams")
+    if team := request.GET.get("team"):
+        queryset = queryset.filter(teams__id=Cleaner().integer("team", team) or 0)
+    if role := request.GET.get("role"):
+        queryset = queryset.filter(role__key=role)
+    page = ListParams.page(request, queryset, ["email"])
+    return {"items": [user_out(u) for u in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/users/me", response={200: UserOut, **ERRORS}, tags=["users"])
+def me(request: HttpRequest):
+    return user_out(request.user)
+
+
+@router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
+def get_user(request: HttpRequest, user_id: int):
+    user = User.objects.select_related("role").prefetch_related("teams").filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    return user_out(user)
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    lead_id: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TeamIn(Strict):
+    name: str
+    lead_id: int | None = None
+
+
+class TeamPatch(Strict):
+    name: str | None = None
+    lead_id: int | None = None
+    version: int | None = None
+
+
+class TeamList(Schema):
+    items: list[TeamOut]
+    next_cursor: str | None
+
+
+@router.get("/teams", response={200: TeamList, **ERRORS}, tags=["teams"])
+def list_teams(request: HttpRequest):
+    page = ListParams.page(request, Team.objects.all(), ["name"])
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/teams", response={201: TeamOut, **ERRORS}, tags=["teams"])
+def create_team(request: HttpRequest, payload: TeamIn):
+    return 201, services.team_create(
+        actor=request.user, data=payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS}, tags=["teams"])
+def get_team(request: HttpRequest, team_id: int):
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound()
+    return team
+
+
+@router.patch("/teams/{team_id}", response={200: TeamOut, **ERRORS}, tags=["teams"])
+def update_team(request: HttpRequest, team_id: int, payload: TeamPatch):
+    data = payload.model_dump(exclude_unset=True)
+    version = requested_version(request, data.pop("version", None))
+    return services.team_update(actor=request.user, team_id=team_id, data=data, version=version)
+
+
+@router.delete("/teams/{team_id}", response={204: None, **ERRORS}, tags=["teams"])
+def delete_team(request: HttpRequest, team_id: int):
+    services.team_delete(actor=request.user, team_id=team_id)
+    return 204, None
+
+
+@router.get("/teams/{team_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["teams"])
+def team_history(request: HttpRequest, team_id: int):
+    if not Team.objects.filter(pk=team_id).exists():
+        raise NotFound()
+    return [change_out(c) for c in history_for("team", team_id)[:500]]
+
+
+# --- custom fields --------------------------------------------------------------------------
+
+
+class CustomFieldOut(Schema):
+    id: int
+    entity: str
+    key: str
+    label: str
+    label_de: str
+    field_type: str
+    choices: list[str]
+    is_required: bool
+    help_text: str
+    position: int
+    is_active: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomFieldIn(Strict):
+    entity: str
+    key: str
+    label: str
+    label_de: str = ""
+    field_type: str
+    choices: list[str] = []
+    is_required: bool = False
+    help_text: str = ""
+    position: int = 0
+    is_active: bool = True
+
+
+class CustomFieldPatch(Strict):
+    label: str | None = None
+    label_de: str | None = None
+    choices: list[str] | None = None
+    is_required: bool | None = None
+    help_text: str | None = None
+    position: int | None = None
+    is_active: bool | None = None
+    version: int | None = None
+
+
+class CustomFieldList(Schema):
+    items: list[CustomFieldOut]
+    next_cursor: str | None
+
+
+@router.get("/custom-fields", response={200: CustomFieldList, **ERRORS}, tags=["custom fields"])
+def list_custom_fields(
+    request: HttpRequest, entity: str | None = None, include_inactive: bool = False
+):
+    page = ListParams.page(
+        request,
+        selectors.custom_fields(entity, include_inactive=include_inactive),
+        ["entity", "key"],
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/custom-fields", response={201: CustomFieldOut, **ERRORS}, tags=["custom fields"])
+def create_custom_field(request: HttpRequest, payload: CustomFieldIn):
+    return 201, services.custom_field_create(actor=request.user, data=payload.model_dump())
+
+
+@router.get(
+    "/custom-fields/{field_id}", response={200: CustomFieldOut, **ERRORS}, tags=["custom fields"]
+)
+def get_custom_field(request: HttpRequest, field_id: int):
+    definition = CustomFieldDefinition.objects.filter(pk=field_id).first()
+    if definition is None:
+        raise NotFound()
+    return definition
+
+
+@router.patch(
+    "/custom-fields/{field_id}", response={200: CustomFieldOut, **ERRORS}, tags=["custom fields"]
+)
+def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch):
+    data = payload.model_dump(exclude_unset=True)
+    version = requested_version(request, data.pop("version", None))
+    return services.custom_field_update(
+        actor=request.user, field_id=field_id, data=data, version=version
+    )
+
+
+@router.delete("/custom-fields/{field_id}", response={204: None, **ERRORS}, tags=["custom fields"])
+def delete_custom_field(request: HttpRequest, field_id: int):
+    services.custom_field_delete(actor=request.user, field_id=field_id)
+    return 204, None
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+class SearchHitOut(Schema):
+    type: str
+    id: int
+    title: str
+    subtitle: str
+    url: str
+    score: float
+
+
+class SearchOut(Schema):
+    query: str
+    items: list[SearchHitOut]
+
+
+def hit_url(entity_key: str, object_id: int) -> str:
+    try:
+        return reverse(entities.get(entity_key).url_name, args=[object_id])
+    except (KeyError, NoReverseMatch):
+        return ""
+
+
+@router.get("/search", response={200: SearchOut, **ERRORS}, tags=["search"])
+def global_search(request: HttpRequest, q: str = "", type: str | None = None, limit: int = 20):
+    c = Cleaner()
+    query = c.text("q", q, max_length=200)
+    limit = c.integer("limit", limit, minimum=1, maximum=100) or 20
+    c.raise_if_invalid()
+    kinds = [t for t in (type or "").split(",") if t] or None
+    hits = search(request.user, query, entities=kinds, limit=limit)
+    return {
+        "query": query,
+        "items": [
+            {
+                "type": h.entity,
+                "id": h.object_id,
+                "title": h.title,
+                "subtitle": h.subtitle,
+                "url": hit_url(h.entity, h.object_id),
+                "score": round(h.score, 1),
+            }
+            for h in hits
+        ],
+    }

@@ -1,0 +1,66 @@
+"""Small helpers the API routers share: If-Match versions, history rows, list envelopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Schema
+
+from farley.core.models import ChangeRecord
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+
+
+class ChangeOut(Schema):
+    id: int
+    action: str
+    at: dt.datetime
+    actor_id: int | None
+    actor: str | None
+    changes: dict[str, Any]
+
+
+def change_out(change: ChangeRecord) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "action": change.action,
+        "at": change.at,
+        "actor_id": change.actor_id,
+        "actor": str(change.actor) if change.actor else None,
+        "changes": change.changes,
+    }
+
+
+def requested_version(request: HttpRequest, body_version: Any) -> Any:
+    """The version the client read: the body's ``version`` or the ``If-Match`` header."""
+    if body_version is not None:
+        return body_version
+    header = request.headers.get("If-Match", "")
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
+    return int(match.group(1)) if match else (header or None)
+
+
+def query_params(request: HttpRequest) -> dict[str, str]:
+    return {key: request.GET.get(key, "") for key in request.GET}

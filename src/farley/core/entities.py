@@ -1,0 +1,48 @@
+"""The registry of customer-data entities.
+
+History, custom fields, search, trash and the API look entities up here, so a new entity
+gets those capabilities by registering once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str
+    model: type[models.Model]
+    label: Any
+    label_plural: Any
+    url_name: str
+    restore: Callable[..., Any] | None = None
+    search_fields: tuple[str, ...] = field(default_factory=tuple)
+
+
+_registry: dict[str, Entity] = {}
+
+
+def register(entity: Entity) -> Entity:
+    _registry[entity.key] = entity
+    return entity
+
+
+def get(key: str) -> Entity:
+    return _registry[key]
+
+
+def all_entities() -> list[Entity]:
+    return list(_registry.values())
+
+
+def key_for(model_or_obj: Any) -> str:
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    for entity in _registry.values():
+        if entity.model is model:
+            return entity.key
+    raise KeyError(model)

@@ -1,0 +1,334 @@
+"""Core tables: users, teams, roles, tokens, tags, history, custom fields, saved views, search."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Visibility(models.TextChoices):
+    OWN = "own", _("Own records")
+    TEAM = "team", _("Team records")
+    ALL = "all", _("All records")
+
+
+class Role(models.Model):
+    """A role decides which records a user sees and whether they may change them."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM
+    )
+    can_write = models.BooleanField(_("may create and change records"), default=True)
+    is_administrator = models.BooleanField(_("administers Farley"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self) -> str:
+        return str(_(self.name))
+
+
+class Team(models.Model):
+    """A group of users who share records."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("team lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role_id", Role.objects.get(key="administrator").pk)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who works with Farley; logs in with an email address."""
+
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT)
+    teams = models.ManyToManyField(
+        Team, verbose_name=_("teams"), blank=True, related_name="members"
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("may use the operator admin"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only a hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Tag(models.Model):
+    """A free label that can be put on accounts and contacts."""
+
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerRecord(models.Model):
+    """What every customer-data entity has: owner, team, version, soft delete, custom fields."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    DELETE = "delete", _("deleted")
+    RESTORE = "restore", _("restored")
+
+
+class ChangeRecord(models.Model):
+    """One create, update, delete or restore of a record, with the old and new value of each field."""
+
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=10, choices=ChangeAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["entity", "object_id", "-at"], name="change_record_lookup")]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self) -> str:
+        return f"{self.entity}#{self.object_id} {self.action}"
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    INTEGER = "integer", _("Whole number")
+    DECIMAL = "decimal", _("Decimal number")
+    DATE = "date", _("Date")
+    BOOLEAN = "boolean", _("Yes/no")
+    CHOICE = "choice", _("Single choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    URL = "url", _("URL")
+    EMAIL = "email", _("Email")
+
+
+class CustomFieldDefinition(models.Model):
+    """An extra field that administrators add to an entity (xRM)."""
+
+    entity = models.CharField(_("entity"), max_length=40)
+    key = models.SlugField(_("key"), max_length=50)
+    label = models.CharField(_("label"), max_length=100)
+    label_de = models.CharField(_("German label"), max_length=100, blank=True)
+    field_type = models.CharField(_("type"), max_length=20, choices=FieldType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["entity", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="custom_field_key_unique")
+        ]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.key}"
+
+    def display_label(self, language: str | None = None) -> str:
+        from django.utils.translation import get_language
+
+        if (language or get_language() or "en").startswith("de") and self.label_de:
+            return self.label_de
+        return self.label
+
+
+class SavedView(models.Model):
+    """A named list filter, private to its owner or shared with a team."""
+
+    entity = models.CharField(max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    shared_with_team = models.ForeignKey(
+        Team, verbose_name=_("shared with team"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    query = models.CharField(max_length=2000, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SearchDocument(models.Model):
+    """The search index row of one record; kept in step by the services that write the record."""
+
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    title = models.CharField(max_length=300)
+    subtitle = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "object_id"], name="search_document_unique")
+        ]
+        indexes = [models.Index(fields=["owner_id"]), models.Index(fields=["team_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity}#{self.object_id}"
+
+
+class Sequence(models.Model):
+    """A named counter for gap-free numbers (customer numbers, later quote numbers)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

@@ -1,0 +1,120 @@
+"""Keyset (cursor) pagination: the cost of a page does not grow with the table."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models import F, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    limit: int
+
+
+def _encode(values: list[Any]) -> str:
+    def plain(v: Any) -> Any:
+        if isinstance(v, dt.datetime | dt.date):
+            return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
+        return v
+
+    raw = json.dumps([plain(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, model: type[models.Model], fields: list[str]) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor(cursor) from exc
+    if not isinstance(values, list) or len(values) != len(fields) + 1:
+        raise BadCursor(cursor)
+    decoded = []
+    for name, value in zip([*fields, "id"], values, strict=True):
+        field = model._meta.get_field(name)
+        if value is None:
+            if not field.null:
+                raise BadCursor(cursor)
+            decoded.append(None)
+        elif isinstance(field, models.DateTimeField):
+            parsed = parse_datetime(str(value))
+            if parsed is None:
+                raise BadCursor(cursor)
+            decoded.append(parsed)
+        elif isinstance(field, models.IntegerField | models.AutoField | models.BigAutoField):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise BadCursor(cursor)
+            decoded.append(value)
+        else:
+            if not isinstance(value, str):
+                raise BadCursor(cursor)
+            decoded.append(value)
+    return decoded
+
+
+def _after(fields: list[str], values: list[Any], descending: bool, nullable: bool) -> Q:
+    op = "lt" if descending else "gt"
+    *keys, last_id = values
+    if nullable:
+        name, value = fields[0], keys[0]
+        if value is None:
+            return Q(**{f"{name}__isnull": True, f"id__{op}": last_id})
+        return (
+            Q(**{f"{name}__{op}": value})
+            | Q(**{name: value, f"id__{op}": last_id})
+            | Q(**{f"{name}__isnull": True})
+        )
+    condition = Q()
+    equal: dict[str, Any] = {}
+    for name, value in zip([*fields, "id"], [*keys, last_id], strict=True):
+        condition |= Q(**equal, **{f"{name}__{op}": value})
+        equal[name] = value
+    return condition
+
+
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    fields: list[str],
+    descending: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """One page of ``queryset`` ordered by ``fields`` then id; ``cursor`` continues a listing."""
+    model = queryset.model
+    nullable = len(fields) == 1 and model._meta.get_field(fields[0]).null
+    if nullable:
+        expr = (
+            F(fields[0]).desc(nulls_last=True) if descending else F(fields[0]).asc(nulls_last=True)
+        )
+        ordering = [expr, "-id" if descending else "id"]
+    else:
+        ordering = [f"-{f}" if descending else f for f in [*fields, "id"]]
+    queryset = queryset.order_by(*ordering)
+    if cursor:
+        queryset = queryset.filter(
+            _after(fields, _decode(cursor, model, fields), descending, nullable)
+        )
+    items = list(queryset[: limit + 1])
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
+        next_cursor = _encode([getattr(last, f) for f in fields] + [last.pk])
+    return Page(items=items, next_cursor=next_cursor, limit=limit)

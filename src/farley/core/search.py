@@ -1,0 +1,178 @@
+"""Global search over every registered entity, behind one interface.
+
+SQLite: an FTS5 table with the trigram tokenizer. PostgreSQL: pg_trgm (GIN index) plus
+full-text. Both index a folded copy of the text (lower case, no accents) and both search in
+two tiers: every word as a substring first, then, when that finds too little, a fuzzy match
+for typos. Candidates are re-ranked with rapidfuzz. Visibility is the same filter the lists
+use (:func:`farley.core.visibility.visibility_q`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from rapidfuzz import fuzz
+
+from farley.core.models import SearchDocument, User
+from farley.core.text import digits, fold, looks_like_phone
+from farley.core.visibility import visibility_q
+
+CANDIDATES = 200
+FTS_TABLE = "core_search_fts"
+# Parameterised; the only values are bound with %s.
+FTS_MATCH_SQL = "SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s"
+FTS_RANKED_SQL = FTS_MATCH_SQL + " ORDER BY rank LIMIT 1000"
+FTS_DELETE_SQL = "DELETE FROM core_search_fts WHERE rowid = %s"
+FTS_INSERT_SQL = "INSERT INTO core_search_fts(rowid, body) VALUES (%s, %s)"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entity: str
+    object_id: int
+    title: str
+    subtitle: str
+    score: float
+
+
+def document_text(parts: list[str]) -> str:
+    """Folded text of a record; phone numbers also as bare digits so any format matches."""
+    pieces = []
+    for part in parts:
+        if not part:
+            continue
+        pieces.append(fold(part))
+        if part.startswith("+") and part[1:].isdigit():
+            pieces.append(part[1:])
+    return " | ".join(pieces)
+
+
+def index_document(
+    *,
+    entity: str,
+    object_id: int,
+    owner_id: int,
+    team_id: int | None,
+    title: str,
+    subtitle: str,
+    parts: list[str],
+) -> None:
+    body = document_text([title, subtitle, *parts])
+    document, _ = SearchDocument.objects.update_or_create(
+        entity=entity,
+        object_id=object_id,
+        defaults={
+            "owner_id": owner_id,
+            "team_id": team_id,
+            "title": title[:300],
+            "subtitle": subtitle[:300],
+            "body": body,
+        },
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(FTS_DELETE_SQL, [document.pk])
+            cursor.execute(FTS_INSERT_SQL, [document.pk, body])
+
+
+def remove_document(*, entity: str, object_id: int) -> None:
+    ids = list(
+        SearchDocument.objects.filter(entity=entity, object_id=object_id).values_list(
+            "id", flat=True
+        )
+    )
+    if not ids:
+        return
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.executemany(FTS_DELETE_SQL, [[i] for i in ids])
+    SearchDocument.objects.filter(id__in=ids).delete()
+
+
+def query_terms(query: str) -> list[str]:
+    query = query.strip()
+    if looks_like_phone(query):
+        number = digits(query)
+        # "030 1234567", "+49 30 1234567" and "0049..." all become the digits after the trunk 0.
+        number = (
+            re.sub(r"^(00)?49", "", number) if query.strip().startswith(("+", "00")) else number
+        )
+        return [number.lstrip("0") or number]
+    return [t for t in re.split(r"[\s,;|]+", fold(query)) if t]
+
+
+def _fts_quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _substring_candidates(base, terms: list[str]):
+    long_terms = [t for t in terms if len(t) >= 3]
+    if connection.vendor == "sqlite":
+        if not long_terms:
+            return base.filter(title__istartswith=terms[0]) if terms else base.none()
+        expr = " AND ".join(_fts_quote(t) for t in long_terms)
+        base = base.filter(
+            id__in=RawSQL(FTS_MATCH_SQL, [expr])  # noqa: S611
+        )
+    else:
+        for term in terms:
+            base = base.filter(body__icontains=term)
+    return base
+
+
+def _fuzzy_candidates(base, terms: list[str]):
+    long_terms = [t for t in terms if len(t) >= 4]
+    if not long_terms:
+        return base.none()
+    if connection.vendor == "sqlite":
+        trigrams = {t[i : i + 3] for t in long_terms for i in range(len(t) - 2)}
+        expr = " OR ".join(_fts_quote(t) for t in sorted(trigrams))
+        return base.filter(id__in=RawSQL(FTS_RANKED_SQL, [expr]))  # noqa: S611
+    query = " ".join(long_terms)
+    return (
+        base.extra(where=["%s <%% body"], params=[query])
+        .extra(select={"similarity": "word_similarity(%s, body)"}, select_params=[query])
+        .order_by("-similarity")
+    )
+
+
+def _score(terms: list[str], document: SearchDocument) -> float:
+    title = fold(document.title)
+    best = []
+    for term in terms:
+        in_title = fuzz.partial_ratio(term, title)
+        in_body = fuzz.partial_ratio(term, document.body)
+        bonus = 10 if title.startswith(term) or f" {term}" in title else 0
+        best.append(max(in_title + bonus, in_body - 5))
+    return sum(best) / len(best) if best else 0
+
+
+def search(
+    user: User, query: str, *, entities: list[str] | None = None, limit: int = 20
+) -> list[SearchHit]:
+    """The records ``user`` may see that match ``query``, best first."""
+    terms = query_terms(query or "")
+    if not terms or len("".join(terms)) < 2:
+        return []
+    base = SearchDocument.objects.filter(visibility_q(user))
+    if entities:
+        base = base.filter(entity__in=entities)
+    fields = ("id", "entity", "object_id", "title", "subtitle", "body")
+    found = {d.pk: d for d in _substring_candidates(base, terms).only(*fields)[:CANDIDATES]}
+    threshold = 60.0
+    if len(found) < limit:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET pg_trgm.word_similarity_threshold = 0.45")
+        for document in _fuzzy_candidates(base, terms).only(*fields)[:CANDIDATES]:
+            found.setdefault(document.pk, document)
+    hits = [
+        SearchHit(d.entity, d.object_id, d.title, d.subtitle, _score(terms, d))
+        for d in found.values()
+    ]
+    hits = [h for h in hits if h.score >= threshold]
+    hits.sort(key=lambda h: (-h.score, h.title))
+    return hits[:limit]

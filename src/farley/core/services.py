@@ -1,0 +1,379 @@
+"""Writes for users, teams, API tokens, custom-field definitions and saved views."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from farley.core import history
+from farley.core.errors import Forbidden, NotFound, ValidationFailed
+from farley.core.models import (
+    ApiToken,
+    ChangeAction,
+    CustomFieldDefinition,
+    FieldType,
+    Role,
+    SavedView,
+    Team,
+    User,
+)
+from farley.core.validation import Cleaner
+from farley.core.visibility import is_administrator, team_ids
+
+CUSTOM_FIELD_ENTITIES = ["account", "contact"]
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not is_administrator(actor):
+        raise Forbidden(_("Only administrators may do this."))
+
+
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    team_names: list[str] | None = None,
+    language: str = "",
+) -> User:
+    """Create a user who logs in with ``email``; ``actor`` None means the command line."""
+    _require_admin(actor)
+    c = Cleaner()
+    email = c.email("email", email, required=True)
+    full_name = c.text("full_name", full_name, max_length=150)
+    role_obj = Role.objects.filter(key=role).first()
+    if role_obj is None:
+        c.add(
+            "role",
+            _("Select one of: %(roles)s.")
+            % {"roles": ", ".join(Role.objects.values_list("key", flat=True))},
+        )
+    if email and User.objects.filter(email__iexact=email).exists():
+        c.add("email", _("A user with this email address exists already."))
+    try:
+        validate_password(password or "")
+    except DjangoValidationError as exc:
+        for message in exc.messages:
+            c.add("password", message)
+    c.raise_if_invalid()
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            role=role_obj,
+            full_name=full_name,
+            language=language,
+            is_staff=role_obj.is_administrator,
+        )
+        for name in team_names or []:
+            team, _created = Team.objects.get_or_create(name=name.strip())
+            user.teams.add(team)
+        history.record_change(
+            entity="user",
+            object_id=user.pk,
+            action=ChangeAction.CREATE,
+            actor=actor,
+            after={"email": email, "role": role, "teams": team_names or []},
+        )
+    return user
+
+
+def user_set_language(*, actor: User, language: str) -> User:
+    c = Cleaner()
+    language = c.choice("language", language, ["", "en", "de"])
+    c.raise_if_invalid()
+    actor.language = language
+    actor.save(update_fields=["language", "updated_at"])
+    return actor
+
+
+def team_create(*, actor: User, data: dict[str, Any]) -> Team:
+    """Create a team; administrators only."""
+    _require_admin(actor)
+    c = Cleaner()
+    name = c.text("name", data.get("name"), max_length=120, required=True)
+    unknown = set(data) - {"name", "lead_id"}
+    for key in unknown:
+        c.add(key, _("Unknown field."))
+    lead = None
+    if data.get("lead_id") not in (None, ""):
+        lead_id = c.integer("lead_id", data.get("lead_id"), minimum=1, maximum=2**63 - 1)
+        lead = User.objects.filter(pk=lead_id, is_active=True).first()
+        if lead is None and lead_id is not None:
+            c.add("lead_id", _("Select an active user."))
+    if name and Team.objects.filter(name__iexact=name).exists():
+        c.add("name", _("A team with this name exists already."))
+    c.raise_if_invalid()
+    with transaction.atomic():
+        team = Team.objects.create(name=name, lead=lead)
+        history.record_change(
+            entity="team",
+            object_id=team.pk,
+            action=ChangeAction.CREATE,
+            actor=actor,
+            after={"name": name},
+        )
+    return team
+
+
+def team_update(*, actor: User, team_id: int, data: dict[str, Any], version: Any = None) -> Team:
+    _require_admin(actor)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().filter(pk=team_id).first()
+        if team is None:
+            raise NotFound()
+        if version not in (None, "") and int(version) != team.version:
+            from farley.core.errors import Conflict
+
+            raise Conflict(current_version=team.version)
+        c = Cleaner()
+        for key in set(data) - {"name", "lead_id", "version"}:
+            c.add(key, _("Unknown field."))
+        before = {"name": team.name, "lead": str(team.lead) if team.lead else None}
+        if "name" in data:
+            name = c.text("name", data.get("name"), max_length=120, required=True)
+            if name and Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+                c.add("name", _("A team with this name exists already."))
+            team.name = name
+        if "lead_id" in data:
+            team.lead = None
+            if data["lead_id"] not in (None, ""):
+                lead_id = c.integer("lead_id", data.get("lead_id"), minimum=1, maximum=2**63 - 1)
+                team.lead = User.objects.filter(pk=lead_id, is_active=True).first()
+                if team.lead is None:
+                    c.add("lead_id", _("Select an active user."))
+        c.raise_if_invalid()
+        after = {"name": team.name, "lead": str(team.lead) if team.lead else None}
+        if history.diff(before, after):
+            team.version += 1
+            team.save()
+            history.record_change(
+                entity="team",
+                object_id=team.pk,
+                action=ChangeAction.UPDATE,
+                actor=actor,
+                before=before,
+                after=after,
+            )
+    return team
+
+
+def team_delete(*, actor: User, team_id: int) -> None:
+    _require_admin(actor)
+    with transaction.atomic():
+        team = Team.objects.filter(pk=team_id).first()
+        if team is None:
+            raise NotFound()
+        history.record_change(
+            entity="team", object_id=team.pk, action=ChangeAction.DELETE, actor=actor
+        )
+        team.delete()
+
+
+def token_create(*, user: User, name: str = "", expires_at=None) -> tuple[ApiToken, str]:
+    """Make a new API token for ``user``; returns the row and the secret (shown only once)."""
+    key = "fy_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=key[:10],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=expires_at,
+    )
+    return token, key
+
+
+def token_revoke(*, actor: User, token_id: int) -> None:
+    updated = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not updated:
+        raise NotFound()
+
+
+def token_authenticate(key: str) -> User | None:
+    """The active user a bearer token belongs to, or None for an unknown, expired or revoked one."""
+    if not key or len(key) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__role")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
+    if token is None or not token.is_usable or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+CUSTOM_FIELD_KEYS = [
+    "entity",
+    "key",
+    "label",
+    "label_de",
+    "field_type",
+    "choices",
+    "is_required",
+    "help_text",
+    "position",
+    "is_active",
+]
+
+
+def _clean_custom_field(
+    data: dict[str, Any], definition: CustomFieldDefinition | None
+) -> dict[str, Any]:
+    c = Cleaner()
+    if not isinstance(data, dict):
+        raise ValidationFailed({"": [_("Expected an object.")]})
+    for key in set(data) - set(CUSTOM_FIELD_KEYS) - {"version"}:
+        c.add(key, _("Unknown field."))
+    creating = definition is None
+    values: dict[str, Any] = {}
+    if creating:
+        values["entity"] = c.choice(
+            "entity", data.get("entity"), CUSTOM_FIELD_ENTITIES, required=True
+        )
+        key = c.text("key", data.get("key"), max_length=50, required=True)
+        if key and not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            c.add(
+                "key", _("Use lower-case letters, digits and underscores, starting with a letter.")
+            )
+        values["key"] = key
+        values["field_type"] = c.choice(
+            "field_type", data.get("field_type"), FieldType.choices, required=True
+        )
+    field_type = values.get("field_type") or (definition.field_type if definition else "")
+    if creating or "label" in data:
+        values["label"] = c.text("label", data.get("label"), max_length=100, required=True)
+    if creating or "label_de" in data:
+        values["label_de"] = c.text("label_de", data.get("label_de"), max_length=100)
+    if creating or "help_text" in data:
+        values["help_text"] = c.text("help_text", data.get("help_text"), max_length=200)
+    if creating or "choices" in data:
+        raw = data.get("choices") or []
+        if isinstance(raw, str):
+            raw = [line for line in raw.splitlines()]
+        if not isinstance(raw, list):
+            c.add("choices", _("Enter a list of choices."))
+            raw = []
+        choices = []
+        for item in raw:
+            text = c.text("choices", item, max_length=100)
+            if text and text not in choices:
+                choices.append(text)
+        if field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE) and not choices:
+            c.add("choices", _("Enter at least one choice, one per line."))
+        values["choices"] = (
+            choices if field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE) else []
+        )
+    for key in ("is_required", "is_active"):
+        if creating or key in data:
+            values[key] = c.boolean(key, data.get(key, key == "is_active"))
+    if creating or "position" in data:
+        values["position"] = (
+            c.integer("position", data.get("position") or 0, minimum=0, maximum=10000) or 0
+        )
+    if (
+        creating
+        and values.get("key")
+        and CustomFieldDefinition.objects.filter(
+            entity=values.get("entity"), key=values["key"]
+        ).exists()
+    ):
+        c.add("key", _("This entity has a custom field with this key already."))
+    c.raise_if_invalid()
+    return values
+
+
+def custom_field_create(*, actor: User, data: dict[str, Any]) -> CustomFieldDefinition:
+    """Define a custom field on accounts or contacts; administrators only."""
+    _require_admin(actor)
+    values = _clean_custom_field(data, None)
+    with transaction.atomic():
+        definition = CustomFieldDefinition.objects.create(**values)
+        history.record_change(
+            entity="custom_field",
+            object_id=definition.pk,
+            action=ChangeAction.CREATE,
+            actor=actor,
+            after=values,
+        )
+    return definition
+
+
+def custom_field_update(
+    *, actor: User, field_id: int, data: dict[str, Any], version: Any = None
+) -> CustomFieldDefinition:
+    _require_admin(actor)
+    with transaction.atomic():
+        definition = CustomFieldDefinition.objects.select_for_update().filter(pk=field_id).first()
+        if definition is None:
+            raise NotFound()
+        if version not in (None, "") and int(version) != definition.version:
+            from farley.core.errors import Conflict
+
+            raise Conflict(current_version=definition.version)
+        values = _clean_custom_field(data, definition)
+        before = {k: getattr(definition, k) for k in values}
+        for key, value in values.items():
+            setattr(definition, key, value)
+        if history.diff(before, values):
+            definition.version += 1
+            definition.save()
+            history.record_change(
+                entity="custom_field",
+                object_id=definition.pk,
+                action=ChangeAction.UPDATE,
+                actor=actor,
+                before=before,
+                after=values,
+            )
+    return definition
+
+
+def custom_field_delete(*, actor: User, field_id: int) -> None:
+    """Deactivate a custom field; stored values stay in the records."""
+    custom_field_update(actor=actor, field_id=field_id, data={"is_active": False})
+
+
+def saved_view_create(
+    *, actor: User, entity: str, name: str, query: str, columns: list[str], team_id: Any = None
+) -> SavedView:
+    c = Cleaner()
+    entity = c.choice("entity", entity, ["account", "contact"], required=True)
+    name = c.text("name", name, max_length=100, required=True)
+    query = c.text("query", query, max_length=2000)
+    team = None
+    if team_id not in (None, ""):
+        tid = c.integer("team_id", team_id, minimum=1, maximum=2**63 - 1)
+        if tid not in team_ids(actor) and not is_administrator(actor):
+            c.add("team_id", _("Select one of your teams."))
+        else:
+            team = Team.objects.filter(pk=tid).first()
+    c.raise_if_invalid()
+    return SavedView.objects.create(
+        entity=entity,
+        name=name,
+        owner=actor,
+        query=query.lstrip("?"),
+        columns=[str(col)[:50] for col in columns][:30],
+        shared_with_team=team,
+    )
+
+
+def saved_view_delete(*, actor: User, view_id: int) -> None:
+    deleted, _rows = SavedView.objects.filter(pk=view_id, owner=actor).delete()
+    if not deleted:
+        raise NotFound()
