@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from farley.api import api
+from farley.web.urls import auth_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    *auth_urlpatterns,
     path("", include("farley.web.urls")),
     path("", include("farley.contacts.urls")),
 ]

@@ -266,6 +266,9 @@ class Cleaner:
         if not number.is_finite():
             self.add(field, _("Enter a number, e.g. 1234.50."))
             return None
+        if number.adjusted() >= max_digits - places:
+            self.add(field, _("This number is too large."))
+            return None
         quantised = number.quantize(Decimal(1).scaleb(-places))
         if len(quantised.as_tuple().digits) > max_digits:
             self.add(field, _("This number is too large."))

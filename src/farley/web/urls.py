@@ -1,2 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from farley.web import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("profile/", views.profile, name="profile"),
+    path("settings/", views.settings_home, name="settings"),
+    path("settings/teams/new/", views.team_create, name="team_create"),
+    path("settings/users/new/", views.user_create, name="user_create"),
+    path("settings/custom-fields/new/", views.custom_field_form, name="custom_field_create"),
+    path("settings/custom-fields/<int:field_id>/", views.custom_field_form, name="custom_field_edit"),
+]
+
+auth_urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,454 @@
+"""Pages for accounts and contacts: lists, 360 views, forms, trash, timeline and relationships."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from farley.contacts import selectors, services
+from farley.contacts.models import (
+    Account,
+    AccountStatus,
+    AddressKind,
+    Channel,
+    Contact,
+    Direction,
+    EmailKind,
+    InteractionKind,
+    PhoneKind,
+    RelationshipType,
+    Salutation,
+)
+from farley.core import customfields
+from farley.core import selectors as core_selectors
+from farley.core import services as core_services
+from farley.core.errors import Forbidden, NotFound, ValidationFailed
+from farley.core.validation import country_choices
+from farley.web.formdata import custom_values, rows, simple
+
+COLUMNS = {
+    "account": {
+        "name": gettext_lazy("Name"), "customer_number": gettext_lazy("Customer no."),
+        "status": gettext_lazy("Status"), "industry": gettext_lazy("Industry"),
+        "postal_code": gettext_lazy("Postal code"), "city": gettext_lazy("City"),
+        "country": gettext_lazy("Country"), "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"),
+        "owner": gettext_lazy("Owner"), "team": gettext_lazy("Team"),
+        "last_interaction": gettext_lazy("Last interaction"), "updated": gettext_lazy("Updated"),
+    },
+    "contact": {
+        "name": gettext_lazy("Name"), "account": gettext_lazy("Account"), "job_title": gettext_lazy("Job title"),
+        "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"), "postal_code": gettext_lazy("Postal code"),
+        "city": gettext_lazy("City"), "country": gettext_lazy("Country"), "owner": gettext_lazy("Owner"),
+        "team": gettext_lazy("Team"), "last_interaction": gettext_lazy("Last interaction"),
+        "updated": gettext_lazy("Updated"),
+    },
+}
+DEFAULT_COLUMNS = {
+    "account": ["name", "customer_number", "status", "city", "phone", "owner"],
+    "contact": ["name", "account", "email", "phone", "city", "owner"],
+}
+SORTABLE = {"name": "name", "city": "city", "postal_code": "postal_code", "customer_number": "customer_number",
+            "last_interaction": "last_interaction", "updated": "updated"}
+
+
+def _denied(exc: Exception) -> HttpResponse:
+    raise Http404 from exc
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
+    params = request.GET
+    page = selectors.list_page(entity, request.user, params)
+    definitions = customfields.definitions_for(entity)
+    available = dict(COLUMNS[entity])
+    for d in definitions:
+        available[f"cf_{d.key}"] = d.display_label()
+    columns = [c for c in params.getlist("cols") if c in available] or DEFAULT_COLUMNS[entity]
+    prefetch_related_objects(page.items, "tags")
+    context = {
+        "nav": f"{entity}s", "entity": entity, "page": page, "items": page.items,
+        "columns": [(c, available[c]) for c in columns], "available_columns": available.items(),
+        "chosen": columns, "definitions": definitions, "sort": params.get("sort", "name"),
+        "sortable": SORTABLE, "statuses": AccountStatus.choices, "params": params,
+        "owners": core_selectors.users_active(), "teams": core_selectors.teams_all(),
+        "countries": country_choices(), "saved_views": core_selectors.saved_views_for(request.user, entity),
+        "filter_count": sum(1 for k, v in params.items() if v and k not in ("cols", "sort", "cursor")),
+    }
+    template = "contacts/_list_table.html" if request.headers.get("HX-Request") == "true" and request.GET.get("partial") else "contacts/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    return _record_list(request, "account")
+
+
+@login_required
+def contact_list(request: HttpRequest) -> HttpResponse:
+    return _record_list(request, "contact")
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest, entity: str) -> HttpResponse:
+    target = reverse(f"contacts:{entity}_list")
+    try:
+        view = core_services.saved_view_create(
+            actor=request.user, entity=entity, name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""), columns=[], team_id=request.POST.get("team_id") or None,
+        )
+    except ValidationFailed as exc:
+        for message_list in exc.fields.values():
+            for message in message_list:
+                messages.error(request, message)
+        return redirect(target + "?" + request.POST.get("query", ""))
+    messages.success(request, _("The view was saved."))
+    return redirect(target + "?" + view.query)
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, entity: str, view_id: int) -> HttpResponse:
+    try:
+        core_services.saved_view_delete(actor=request.user, view_id=view_id)
+        messages.success(request, _("The view was deleted."))
+    except NotFound:
+        messages.error(request, _("Only the owner can delete a saved view."))
+    return redirect("contacts:" + entity + "_list")
+
+
+@login_required
+def account_lookup(request: HttpRequest) -> HttpResponse:
+    """Options for the account picker in the contact form (typed name → matching accounts)."""
+    query = request.GET.get("q") or next((v for k, v in request.GET.items() if k.endswith("-account")), "")
+    query = query.strip()[:100]
+    query = re.sub(r"\s*\[K\d+\]$", "", query)
+    accounts = selectors.accounts_visible_to(request.user).filter(name__icontains=query).order_by("name")[:15] if query else []
+    return render(request, "contacts/_account_options.html", {"accounts": accounts})
+
+
+# --- 360 pages ------------------------------------------------------------------------------
+
+
+def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[str, Any]:
+    kinds = [k for k in request.GET.getlist("kind") if k in InteractionKind.values]
+    show_changes = request.GET.get("changes", "1") != "0"
+    entries = selectors.timeline_of(request.user, record, kinds=kinds or None)
+    history = selectors.record_history(record) if show_changes and not kinds else []
+    items = [{"type": "entry", "at": e.occurred_at, "entry": e} for e in entries]
+    items += [{"type": "change", "at": c.at, "change": c} for c in history]
+    items.sort(key=lambda i: i["at"], reverse=True)
+    return {"timeline": items, "kinds": InteractionKind.choices, "chosen_kinds": kinds, "show_changes": show_changes,
+            "directions": Direction.choices, "record": record}
+
+
+def _detail(request: HttpRequest, entity: str, record: Account | Contact, extra: dict[str, Any]) -> HttpResponse:
+    definitions = customfields.definitions_for(entity)
+    context = {
+        "nav": f"{entity}s", "entity": entity, "record": record, "definitions": definitions,
+        "relationships": selectors.relationships_of(request.user, record),
+        "relationship_types": RelationshipType.objects.all(),
+        "history": selectors.record_history(record),
+        **_timeline_context(request, record), **extra,
+    }
+    if request.headers.get("HX-Request") == "true" and request.GET.get("partial") == "timeline":
+        return render(request, "contacts/_timeline.html", context)
+    return render(request, f"contacts/{entity}_detail.html", context)
+
+
+@login_required
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    try:
+        account = selectors.account_detail(request.user, account_id, include_deleted=True)
+    except NotFound as exc:
+        return _denied(exc)
+    return _detail(request, "account", account, {
+        "contacts": selectors.account_contacts(request.user, account),
+        "children": selectors.child_accounts(request.user, account),
+    })
+
+
+@login_required
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    try:
+        contact = selectors.contact_detail(request.user, contact_id, include_deleted=True)
+    except NotFound as exc:
+        return _denied(exc)
+    return _detail(request, "contact", contact, {})
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+ACCOUNT_SIMPLE = ["name", "legal_form", "industry_code", "industry_label", "employees", "annual_revenue",
+                  "revenue_currency", "website", "vat_id", "status", "description", "owner_id", "team_id", "parent_id"]
+CONTACT_SIMPLE = ["salutation", "academic_title", "first_name", "last_name", "job_title", "department",
+                  "language", "birthday", "preferred_channel", "description", "owner_id", "team_id"]
+
+
+def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:
+    links = []
+    for row in rows(request.POST, "account_links", "account"):
+        text = row.get("account", "").strip()
+        match = re.search(r"\[(K\d+)\]\s*$", text)
+        account = None
+        visible = selectors.accounts_visible_to(request.user)
+        if match:
+            account = visible.filter(customer_number=match.group(1)).first()
+        if account is None and text:
+            candidates = list(visible.filter(name__iexact=text)[:2])
+            account = candidates[0] if len(candidates) == 1 else None
+        links.append({"account_id": account.pk if account else 0, "role": row.get("role", ""), "_label": text})
+    return links
+
+
+def _form_data(request: HttpRequest, entity: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    post = request.POST
+    data = simple(post, ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE)
+    for key in ("owner_id", "team_id", "parent_id"):
+        if key in data and data[key] == "":
+            data[key] = None
+    data["emails"] = rows(post, "emails", "address")
+    data["phones"] = rows(post, "phones", "number")
+    data["addresses"] = rows(post, "addresses", "street,house_number,postal_code,city")
+    data["tags"] = post.get("tags", "")
+    data["custom"] = custom_values(post, customfields.definitions_for(entity))
+    links: list[dict[str, Any]] = []
+    if entity == "contact":
+        links = _account_links_from_post(request)
+        data["account_links"] = [{k: v for k, v in link.items() if not k.startswith("_")} for link in links]
+    return data, links
+
+
+def _initial(record: Account | Contact | None, entity: str) -> dict[str, Any]:
+    if record is None:
+        return {"status": "prospect", "revenue_currency": "EUR", "emails": [{}], "phones": [{}], "addresses": [{"country": "DE"}], "custom": {}, "tags": "", "account_links": []}
+    fields = ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE
+    values = {f: getattr(record, f) for f in fields}
+    values["emails"] = [{"address": e.address, "kind": e.kind} for e in record.emails.all()]
+    values["phones"] = [{"number": p.number, "kind": p.kind} for p in record.phones.all()]
+    values["addresses"] = [{k: getattr(a, k) for k in ("kind", "street", "house_number", "extra", "postal_code", "city", "region", "country")} for a in record.addresses.all()]
+    values["tags"] = ", ".join(sorted(t.name for t in record.tags.all()))
+    values["custom"] = dict(record.custom)
+    if entity == "contact":
+        values["account_links"] = [{"account": f"{link.account.name} [{link.account.customer_number}]", "role": link.role} for link in record.account_links.all()]
+    if values.get("birthday"):
+        values["birthday"] = values["birthday"].isoformat()
+    return values
+
+
+def _record_form(request: HttpRequest, entity: str, record_id: int | None = None) -> HttpResponse:
+    record = None
+    if record_id is not None:
+        try:
+            record = (selectors.account_detail if entity == "account" else selectors.contact_detail)(request.user, record_id)
+        except NotFound as exc:
+            return _denied(exc)
+    values, errors, status = _initial(record, entity), {}, 200
+    if request.method == "POST":
+        data, links = _form_data(request, entity)
+        try:
+            if entity == "account":
+                if record is None:
+                    saved = services.account_create(actor=request.user, data=data)
+                else:
+                    saved = services.account_update(actor=request.user, account_id=record.pk, data=data, version=request.POST.get("version"))
+            else:
+                if record is None:
+                    saved = services.contact_create(actor=request.user, data=data)
+                else:
+                    saved = services.contact_update(actor=request.user, contact_id=record.pk, data=data, version=request.POST.get("version"))
+        except ValidationFailed as exc:
+            errors, status = exc.fields, 422
+        except Forbidden as exc:
+            messages.error(request, exc.message)
+            errors, status = {"": [exc.message]}, 403
+        except NotFound as exc:
+            return _denied(exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(f"contacts:{entity}_detail", saved.pk)
+        if status == 422 and "version" in errors:
+            pass
+        values = {**data, "tags": request.POST.get("tags", "")}
+        values["custom"] = data["custom"]
+        if entity == "contact":
+            values["account_links"] = [{"account": link["_label"], "role": link["role"]} for link in links]
+        for key in ("emails", "phones", "addresses"):
+            values[key] = data[key]
+    custom_defs = customfields.definitions_for(entity)
+    context = {
+        "nav": f"{entity}s", "entity": entity, "record": record, "values": values, "errors": errors,
+        "definitions": custom_defs, "statuses": AccountStatus.choices, "salutations": Salutation.choices,
+        "channels": Channel.choices, "email_kinds": EmailKind.choices, "phone_kinds": PhoneKind.choices,
+        "address_kinds": AddressKind.choices, "countries": country_choices(),
+        "owners": core_selectors.users_active(), "teams": core_selectors.teams_all(),
+        "languages": [("", "–"), ("de", "Deutsch"), ("en", "English"), ("fr", "Français"), ("it", "Italiano"), ("es", "Español"), ("nl", "Nederlands"), ("pl", "Polski"), ("tr", "Türkçe"), ("zh", "中文")],
+        "conflict": status == 409,
+    }
+    return render(request, "contacts/form.html", context, status=status)
+
+
+def _conflict_wrapper(view):
+    from functools import wraps
+
+    from farley.core.errors import Conflict
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Conflict:
+            messages.error(request, _("This record was changed by someone else while you edited it. Your changes were not saved; the form now shows the current data."))
+            return redirect(request.path)
+
+    return wrapped
+
+
+@login_required
+def account_create(request: HttpRequest) -> HttpResponse:
+    return _record_form(request, "account")
+
+
+@login_required
+@_conflict_wrapper
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    return _record_form(request, "account", account_id)
+
+
+@login_required
+def contact_create(request: HttpRequest) -> HttpResponse:
+    return _record_form(request, "contact")
+
+
+@login_required
+@_conflict_wrapper
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    return _record_form(request, "contact", contact_id)
+
+
+# --- delete, restore, trash -----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def record_delete(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
+    delete = services.account_delete if entity == "account" else services.contact_delete
+    try:
+        delete(actor=request.user, **{f"{entity}_id": record_id})
+    except NotFound as exc:
+        return _denied(exc)
+    except Forbidden as exc:
+        messages.error(request, exc.message)
+        return redirect(f"contacts:{entity}_detail", record_id)
+    messages.success(request, _("Moved to the trash. You can restore it from there."))
+    return redirect(f"contacts:{entity}_list")
+
+
+@login_required
+@require_POST
+def record_restore(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
+    restore = services.account_restore if entity == "account" else services.contact_restore
+    try:
+        restore(actor=request.user, **{f"{entity}_id": record_id})
+    except NotFound as exc:
+        return _denied(exc)
+    except Forbidden as exc:
+        messages.error(request, exc.message)
+        return redirect("contacts:trash")
+    messages.success(request, _("Restored."))
+    return redirect(f"contacts:{entity}_detail", record_id)
+
+
+@login_required
+def trash(request: HttpRequest) -> HttpResponse:
+    return render(request, "contacts/trash.html", {"nav": "trash", "records": selectors.trash(request.user)})
+
+
+# --- timeline and relationships (htmx) ------------------------------------------------------
+
+
+def _record_for(request: HttpRequest, entity: str, record_id: int) -> Account | Contact:
+    try:
+        if entity == "account":
+            return selectors.account_detail(request.user, record_id)
+        return selectors.contact_detail(request.user, record_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_POST
+def timeline_add(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
+    record = _record_for(request, entity, record_id)
+    data = simple(request.POST, ["kind", "direction", "subject", "body", "occurred_at"])
+    data[f"{entity}_id"] = record.pk
+    errors: dict = {}
+    try:
+        services.timeline_entry_create(actor=request.user, data=data)
+    except ValidationFailed as exc:
+        errors = exc.fields
+    except Forbidden as exc:
+        errors = {"subject": [exc.message]}
+    if request.headers.get("HX-Request") != "true":
+        if errors:
+            for message_list in errors.values():
+                for message in message_list:
+                    messages.error(request, message)
+        return redirect(f"contacts:{entity}_detail", record.pk)
+    context = {"entity": entity, **_timeline_context(request, record), "entry_errors": errors,
+               "entry_values": data if errors else {}}
+    return render(request, "contacts/_timeline_block.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def relationship_add(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
+    record = _record_for(request, entity, record_id)
+    target = (request.POST.get("target") or "").strip()
+    match = re.fullmatch(r"(account|contact):(\d+)", target)
+    data = {"type": request.POST.get("type", ""), "from_type": entity, "from_id": record.pk,
+            "to_type": match.group(1) if match else "", "to_id": match.group(2) if match else None,
+            "note": request.POST.get("note", "")}
+    try:
+        services.relationship_create(actor=request.user, data=data)
+        messages.success(request, _("The relationship was added."))
+    except ValidationFailed as exc:
+        for message_list in exc.fields.values():
+            for message in message_list:
+                messages.error(request, message)
+    except Forbidden as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse(f"contacts:{entity}_detail", args=[record.pk]) + "#relationships")
+
+
+@login_required
+@require_POST
+def relationship_remove(request: HttpRequest, entity: str, record_id: int, relationship_id: int) -> HttpResponse:
+    _record_for(request, entity, record_id)
+    try:
+        services.relationship_delete(actor=request.user, relationship_id=relationship_id)
+        messages.success(request, _("The relationship was removed."))
+    except (NotFound, Forbidden):
+        messages.error(request, _("This relationship cannot be removed."))
+    return redirect(reverse(f"contacts:{entity}_detail", args=[record_id]) + "#relationships")
+
+
+@login_required
+def relationship_targets(request: HttpRequest) -> HttpResponse:
+    """Options for the relationship picker: accounts and contacts matching the typed text."""
+    from farley.core.search import search
+
+    hits = search(request.user, (request.GET.get("q") or "")[:100], limit=10)
+    return render(request, "contacts/_relationship_options.html", {"hits": hits})

@@ -1,0 +1,55 @@
+"""Template helpers: field errors, phone display, country names, query-string edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+
+from farley.core.customfields import display_value
+from farley.core.validation import country_name, phone_display
+
+register = template.Library()
+
+
+@register.filter
+def errors_for(errors: dict[str, list[str]] | None, field: str) -> list[str]:
+    return (errors or {}).get(field, [])
+
+
+@register.filter
+def phone(value: str) -> str:
+    return phone_display(value) if value else ""
+
+
+@register.filter
+def country(code: str) -> str:
+    return country_name(code)
+
+
+@register.filter
+def get_item(mapping: dict | None, key: Any) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.simple_tag
+def custom_display(definition, values: dict) -> str:
+    return display_value(definition, (values or {}).get(definition.key))
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    return params.urlencode()
+
+
+@register.simple_tag
+def field_key(*parts: Any) -> str:
+    """``{% field_key "emails" 0 "address" %}`` → ``emails.0.address`` (the services' error keys)."""
+    return ".".join(str(p) for p in parts)

@@ -1,0 +1,165 @@
+"""Layout-level pages: home, global search, profile, settings (teams, users, custom fields)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from farley.contacts import selectors as contact_selectors
+from farley.core import search as search_index
+from farley.core import selectors, services
+from farley.core.api import hit_url
+from farley.core.errors import NotFound, ValidationFailed
+from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role
+from farley.core.visibility import is_administrator
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "account_count": contact_selectors.accounts_visible_to(user).count(),
+        "contact_count": contact_selectors.contacts_visible_to(user).count(),
+        "recent_contacts": contact_selectors.contacts_visible_to(user).select_related("primary_account").order_by("-updated_at", "-id")[:8],
+        "recent_accounts": contact_selectors.accounts_visible_to(user).order_by("-updated_at", "-id")[:8],
+        "recent_entries": contact_selectors.timeline_entries_visible_to(user).order_by("-occurred_at", "-id")[:10],
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    query = (request.GET.get("q") or "").strip()[:200]
+    hits = search_index.search(request.user, query, limit=8 if request.GET.get("partial") else 50) if query else []
+    results = [{"hit": h, "url": hit_url(h.entity, h.object_id)} for h in hits]
+    template = "web/search_results.html" if request.GET.get("partial") and is_htmx(request) else "web/search.html"
+    return render(request, template, {"query": query, "search_query": query, "results": results})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    new_token = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "language":
+            try:
+                services.user_set_language(actor=request.user, language=request.POST.get("language", ""))
+            except ValidationFailed:
+                messages.error(request, _("Select a valid language."))
+            else:
+                from django.utils import translation
+
+                translation.activate(request.user.language or translation.get_language())
+                messages.success(request, _("Your language was saved."))
+                return redirect("web:profile")
+        elif action == "create_token":
+            _token, new_token = services.token_create(user=request.user, name=request.POST.get("name", "")[:100])
+        elif action == "revoke_token":
+            try:
+                services.token_revoke(actor=request.user, token_id=int(request.POST.get("token_id", "0")))
+                messages.success(request, _("The token was revoked."))
+            except (NotFound, ValueError):
+                messages.error(request, _("This token does not exist."))
+            return redirect("web:profile")
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "web/profile.html", {"tokens": tokens, "new_token": new_token})
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not is_administrator(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def settings_home(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    context = {
+        "nav": "settings",
+        "teams": selectors.teams_all().prefetch_related("members"),
+        "users": selectors.users_active().prefetch_related("teams"),
+        "fields": selectors.custom_fields(include_inactive=True),
+        "roles": Role.objects.all(),
+    }
+    return render(request, "web/settings.html", context)
+
+
+@login_required
+@require_POST
+def team_create(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    try:
+        services.team_create(actor=request.user, data={"name": request.POST.get("name", "")})
+        messages.success(request, _("The team was created."))
+    except ValidationFailed as exc:
+        for message_list in exc.fields.values():
+            for message in message_list:
+                messages.error(request, message)
+    return redirect(reverse("web:settings") + "#teams")
+
+
+@login_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.POST
+        try:
+            services.user_create(
+                actor=request.user, email=values.get("email", ""), password=values.get("password", ""),
+                role=values.get("role", ""), full_name=values.get("full_name", ""),
+                team_names=[t for t in values.getlist("teams") if t],
+            )
+            messages.success(request, _("The user was created."))
+            return redirect(reverse("web:settings") + "#users")
+        except ValidationFailed as exc:
+            errors = exc.fields
+    context = {"nav": "settings", "errors": errors, "values": values, "roles": Role.objects.all(), "teams": selectors.teams_all()}
+    return render(request, "web/user_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+def custom_field_form(request: HttpRequest, field_id: int | None = None) -> HttpResponse:
+    _require_admin(request)
+    definition = CustomFieldDefinition.objects.filter(pk=field_id).first() if field_id else None
+    if field_id and definition is None:
+        raise PermissionDenied
+    errors: dict = {}
+    values = {}
+    if definition:
+        values = {k: getattr(definition, k) for k in ("entity", "key", "label", "label_de", "field_type", "is_required", "help_text", "position", "is_active")}
+        values["choices"] = "\n".join(definition.choices)
+    if request.method == "POST":
+        post = request.POST
+        data = {
+            "label": post.get("label", ""), "label_de": post.get("label_de", ""),
+            "choices": post.get("choices", ""), "is_required": "is_required" in post,
+            "help_text": post.get("help_text", ""), "position": post.get("position", "0"),
+            "is_active": "is_active" in post,
+        }
+        if definition is None:
+            data.update({"entity": post.get("entity", ""), "key": post.get("key", ""), "field_type": post.get("field_type", "")})
+        try:
+            if definition is None:
+                services.custom_field_create(actor=request.user, data=data)
+            else:
+                services.custom_field_update(actor=request.user, field_id=definition.pk, data=data, version=post.get("version"))
+            messages.success(request, _("The custom field was saved."))
+            return redirect(reverse("web:settings") + "#custom-fields")
+        except ValidationFailed as exc:
+            errors = exc.fields
+            values = {**values, **post.dict(), "is_required": "is_required" in post, "is_active": "is_active" in post}
+    context = {
+        "nav": "settings", "definition": definition, "values": values, "errors": errors,
+        "field_types": FieldType.choices, "entities": [("account", _("Account")), ("contact", _("Contact"))],
+    }
+    return render(request, "web/custom_field_form.html", context, status=422 if errors else 200)
