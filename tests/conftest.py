@@ -46,5 +46,10 @@ def reader(db):
 
 @pytest.fixture
 def berlin():
-    return {"street": "Unter den Linden", "house_number": "1", "postal_code": "10117",
-            "city": "Berlin", "country": "DE"}
+    return {
+        "street": "Unter den Linden",
+        "house_number": "1",
+        "postal_code": "10117",
+        "city": "Berlin",
+        "country": "DE",
+    }

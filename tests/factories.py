@@ -78,12 +78,19 @@ def log_interaction(actor: User, **data: Any) -> TimelineEntry:
     return contact_services.timeline_entry_create(actor=actor, data=data)
 
 
-def relate(actor: User, source: Account | Contact, target: Account | Contact, type_key: str = "reports_to"):
+def relate(
+    actor: User, source: Account | Contact, target: Account | Contact, type_key: str = "reports_to"
+):
     def kind(record: Account | Contact) -> str:
         return "account" if isinstance(record, Account) else "contact"
 
     return contact_services.relationship_create(
         actor=actor,
-        data={"type": type_key, "from_type": kind(source), "from_id": source.pk,
-              "to_type": kind(target), "to_id": target.pk},
+        data={
+            "type": type_key,
+            "from_type": kind(source),
+            "from_id": source.pk,
+            "to_type": kind(target),
+            "to_id": target.pk,
+        },
     )

@@ -120,7 +120,9 @@ def test_wrong_type(api):
 
 
 def test_name_of_10000_chars(api):
-    error = assert_error(post(api, "/api/v1/accounts", {"name": "A" * 10_000}), 422, "validation_error")
+    error = assert_error(
+        post(api, "/api/v1/accounts", {"name": "A" * 10_000}), 422, "validation_error"
+    )
     assert "name" in error["fields"]
     error = assert_error(post(api, CONTACTS, {"last_name": "Ä" * 10_000}), 422, "validation_error")
     assert "last_name" in error["fields"]
@@ -140,8 +142,9 @@ def test_name_of_10000_chars(api):
     ],
 )
 def test_invalid_account_values(api, payload, path):
-    error = assert_error(post(api, "/api/v1/accounts", {"name": "Test GmbH", **payload}), 422,
-                         "validation_error")
+    error = assert_error(
+        post(api, "/api/v1/accounts", {"name": "Test GmbH", **payload}), 422, "validation_error"
+    )
     assert path in error["fields"], error["fields"]
     assert not Account.objects.exists()
 

@@ -187,7 +187,9 @@ def test_contact_unicode_round_trip(api1):
 
 def test_contact_patch_stale_version_changes_nothing(api1, sales1):
     contact = make_contact(sales1, last_name="Schmidt", job_title="Einkauf")
-    ok = api1.patch(f"/contacts/{contact.pk}", {"job_title": "Vertrieb", "version": contact.version})
+    ok = api1.patch(
+        f"/contacts/{contact.pk}", {"job_title": "Vertrieb", "version": contact.version}
+    )
     assert ok.status_code == 200
     error = assert_error(
         api1.patch(f"/contacts/{contact.pk}", {"job_title": "Lager", "version": contact.version}),
@@ -308,7 +310,9 @@ def test_list_bad_cursor(api1):
 
 
 def test_cursor_pagination_returns_every_record_once(api1, sales1):
-    made = {make_contact(sales1, last_name=f"Meier{i % 3}", first_name=f"F{i:02}").pk for i in range(23)}
+    made = {
+        make_contact(sales1, last_name=f"Meier{i % 3}", first_name=f"F{i:02}").pk for i in range(23)
+    }
     seen: list[int] = []
     cursor = None
     pages = 0
@@ -332,7 +336,8 @@ def test_cursor_pagination_returns_every_record_once(api1, sales1):
 
 def test_custom_field_filter(api1, admin, sales1):
     custom_field_create(
-        actor=admin, data={"entity": "contact", "key": "region", "label": "Region", "field_type": "text"}
+        actor=admin,
+        data={"entity": "contact", "key": "region", "label": "Region", "field_type": "text"},
     )
     response = api1.post("/contacts", {"last_name": "Nord", "custom": {"region": "Nord"}})
     assert response.status_code == 201, response.content
@@ -371,8 +376,14 @@ def test_relationships_create_list_delete(api1, sales1):
     worker = make_contact(sales1, last_name="Mitarbeiter")
     response = api1.post(
         "/relationships",
-        {"type": "reports_to", "from_type": "contact", "from_id": worker.pk,
-         "to_type": "contact", "to_id": boss.pk, "note": "seit 2020"},
+        {
+            "type": "reports_to",
+            "from_type": "contact",
+            "from_id": worker.pk,
+            "to_type": "contact",
+            "to_id": boss.pk,
+            "note": "seit 2020",
+        },
     )
     assert response.status_code == 201, response.content
     rel = response.json()
@@ -411,12 +422,15 @@ def test_timeline_entries_crud(api1, sales1):
     assert [e["id"] for e in listed] == [entry["id"]]
 
     response = api1.patch(
-        f"/timeline-entries/{entry['id']}", {"subject": "Rückruf erledigt", "version": entry["version"]}
+        f"/timeline-entries/{entry['id']}",
+        {"subject": "Rückruf erledigt", "version": entry["version"]},
     )
     assert response.status_code == 200, response.content
     assert response.json()["subject"] == "Rückruf erledigt"
     assert_error(
-        api1.patch(f"/timeline-entries/{entry['id']}", {"subject": "x", "version": entry["version"]}),
+        api1.patch(
+            f"/timeline-entries/{entry['id']}", {"subject": "x", "version": entry["version"]}
+        ),
         409,
         "conflict",
     )

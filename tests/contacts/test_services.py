@@ -30,8 +30,19 @@ pytestmark = pytest.mark.django_db
 
 def table_sizes() -> dict[str, int]:
     """Row counts of everything a customer write touches, to prove a failed write wrote nothing."""
-    models = [Account, Contact, EmailAddress, PhoneNumber, PostalAddress, ContactAccountLink,
-              Relationship, TimelineEntry, ChangeRecord, SearchDocument, Tag]
+    models = [
+        Account,
+        Contact,
+        EmailAddress,
+        PhoneNumber,
+        PostalAddress,
+        ContactAccountLink,
+        Relationship,
+        TimelineEntry,
+        ChangeRecord,
+        SearchDocument,
+        Tag,
+    ]
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -46,35 +57,73 @@ def changes(entity: str, record) -> list[tuple[str, dict]]:
 def test_create_account_with_everything(sales1, team1, berlin, admin):
     from farley.core.services import custom_field_create
 
-    custom_field_create(actor=admin, data={"entity": "account", "key": "rating", "label": "Rating",
-                                           "field_type": "integer"})
+    custom_field_create(
+        actor=admin,
+        data={"entity": "account", "key": "rating", "label": "Rating", "field_type": "integer"},
+    )
     account = make_account(
-        sales1, name=" Müller & Søn GmbH ", legal_form="GmbH", industry_code="62.01",
-        industry_label="Programmierung", employees="250", annual_revenue="1250000.5",
-        website="mueller-soen.de", vat_id="DE 136 695 976", status="customer",
-        emails=[{"address": "Info@Mueller-Soen.de"}, {"address": "rechnung@mueller-soen.de", "kind": "other"}],
+        sales1,
+        name=" Müller & Søn GmbH ",
+        legal_form="GmbH",
+        industry_code="62.01",
+        industry_label="Programmierung",
+        employees="250",
+        annual_revenue="1250000.5",
+        website="mueller-soen.de",
+        vat_id="DE 136 695 976",
+        status="customer",
+        emails=[
+            {"address": "Info@Mueller-Soen.de"},
+            {"address": "rechnung@mueller-soen.de", "kind": "other"},
+        ],
         phones=[{"number": "030 1234567"}, {"number": "0171 1234567", "kind": "mobile"}],
-        addresses=[berlin, {"kind": "billing", "street": "Postfach 12", "postal_code": "80331",
-                            "city": "München", "country": "de"}],
-        tags=["VIP", "Berlin", "vip"], custom={"rating": "5"}, description="Seit 1999 😀",
+        addresses=[
+            berlin,
+            {
+                "kind": "billing",
+                "street": "Postfach 12",
+                "postal_code": "80331",
+                "city": "München",
+                "country": "de",
+            },
+        ],
+        tags=["VIP", "Berlin", "vip"],
+        custom={"rating": "5"},
+        description="Seit 1999 😀",
     )
     account = selectors.account_detail(sales1, account.pk)
     assert account.name == "Müller & Søn GmbH"
     assert account.customer_number == "K000001"
     assert (account.employees, account.annual_revenue) == (250, Decimal("1250000.50"))
-    assert (account.website, account.vat_id, account.status) == ("https://mueller-soen.de", "DE136695976", "customer")
+    assert (account.website, account.vat_id, account.status) == (
+        "https://mueller-soen.de",
+        "DE136695976",
+        "customer",
+    )
     assert (account.owner, account.team, account.version) == (sales1, team1, 1)
     assert [(e.address, e.kind) for e in account.emails.all()] == [
-        ("info@mueller-soen.de", "work"), ("rechnung@mueller-soen.de", "other")]
-    assert [(p.number, p.kind) for p in account.phones.all()] == [("+49301234567", "work"), ("+491711234567", "mobile")]
+        ("info@mueller-soen.de", "work"),
+        ("rechnung@mueller-soen.de", "other"),
+    ]
+    assert [(p.number, p.kind) for p in account.phones.all()] == [
+        ("+49301234567", "work"),
+        ("+491711234567", "mobile"),
+    ]
     assert [(a.postal_code, a.city, a.country, a.kind) for a in account.addresses.all()] == [
-        ("10117", "Berlin", "DE", "business"), ("80331", "München", "DE", "billing")]
+        ("10117", "Berlin", "DE", "business"),
+        ("80331", "München", "DE", "billing"),
+    ]
     assert sorted(t.name for t in account.tags.all()) == ["Berlin", "VIP"]
     assert account.custom == {"rating": 5}
     assert account.description == "Seit 1999 😀"
     # The first email, phone and address are copied for fast lists.
-    assert (account.primary_email, account.primary_phone, account.postal_code, account.city, account.country) == (
-        "info@mueller-soen.de", "+49301234567", "10117", "Berlin", "DE")
+    assert (
+        account.primary_email,
+        account.primary_phone,
+        account.postal_code,
+        account.city,
+        account.country,
+    ) == ("info@mueller-soen.de", "+49301234567", "10117", "Berlin", "DE")
 
 
 def test_customer_numbers_count_up_without_gaps_even_after_bad_input(sales1):
@@ -85,13 +134,20 @@ def test_customer_numbers_count_up_without_gaps_even_after_bad_input(sales1):
 
 
 def test_create_records_history_with_new_values(sales1):
-    account = make_account(sales1, name="Alpha AG", phones=[{"number": "+49 (30) 123-4567"}], tags=["A"])
+    account = make_account(
+        sales1, name="Alpha AG", phones=[{"number": "+49 (30) 123-4567"}], tags=["A"]
+    )
     [change] = history_for("account", account.pk)
     assert (change.action, change.actor) == ("create", sales1)
     assert change.changes == {
-        "name": [None, "Alpha AG"], "customer_number": [None, "K000001"], "status": [None, "prospect"],
-        "revenue_currency": [None, "EUR"], "owner": [None, "Sven Sales"], "team": [None, "Vertrieb Nord"],
-        "phones": [None, ["+49301234567 (work)"]], "tags": [None, ["A"]],
+        "name": [None, "Alpha AG"],
+        "customer_number": [None, "K000001"],
+        "status": [None, "prospect"],
+        "revenue_currency": [None, "EUR"],
+        "owner": [None, "Sven Sales"],
+        "team": [None, "Vertrieb Nord"],
+        "phones": [None, ["+49301234567 (work)"]],
+        "tags": [None, ["A"]],
     }
 
 
@@ -104,9 +160,16 @@ def test_existing_tag_is_reused_whatever_its_case(sales1):
 
 def test_unicode_round_trips_exactly(sales1):
     texts = {"name": "Øster 李 Müller 😀 GmbH", "description": "Ünïcödé\nzweite Zeile – „Zitat“"}
-    account = make_account(sales1, **texts, addresses=[{"city": "Zürich", "postal_code": "8001", "country": "CH"}])
-    contact = make_contact(sales1, first_name="小龙", last_name="李", academic_title="Dr.",
-                           account_links=[{"account_id": account.pk, "role": "Geschäftsführer"}])
+    account = make_account(
+        sales1, **texts, addresses=[{"city": "Zürich", "postal_code": "8001", "country": "CH"}]
+    )
+    contact = make_contact(
+        sales1,
+        first_name="小龙",
+        last_name="李",
+        academic_title="Dr.",
+        account_links=[{"account_id": account.pk, "role": "Geschäftsführer"}],
+    )
     account = Account.objects.get(pk=account.pk)
     contact = Contact.objects.get(pk=contact.pk)
     assert (account.name, account.description, account.city) == (*texts.values(), "Zürich")
@@ -121,37 +184,76 @@ def test_unicode_round_trips_exactly(sales1):
     ("data", "errors"),
     [
         ({"name": ""}, {"name": ["This field is required."]}),
-        ({"name": "x" * 10_000}, {"name": ["At most 200 characters are allowed (this has 10000)."]}),
+        (
+            {"name": "x" * 10_000},
+            {"name": ["At most 200 characters are allowed (this has 10000)."]},
+        ),
         ({"colour": "blau"}, {"colour": ["Unknown field."]}),
-        ({"emails": [{"address": "info(at)firma.de"}]}, {"emails.0.address": ["Enter a valid email address."]}),
-        ({"emails": [{"address": "a@b.de"}, {"address": "A@B.de"}]},
-         {"emails.1.address": ["This email address is listed twice."]}),
-        ({"phones": [{"number": "12345"}]},
-         {"phones.0.number": ["Enter a valid phone number, e.g. +49 30 1234567."]}),
-        ({"phones": [{"number": "030 1234567"}, {"number": "+49 (30) 123-4567"}]},
-         {"phones.1.number": ["This phone number is listed twice."]}),
-        ({"addresses": [{"city": "Berlin", "postal_code": "1011"}]},
-         {"addresses.0.postal_code": ["A German postal code has exactly 5 digits."]}),
-        ({"addresses": [{"city": "Berlin"}, {"postal_code": "101170"}]},
-         {"addresses.1.postal_code": ["A German postal code has exactly 5 digits."]}),
-        ({"addresses": [{"country": "AT", "postal_code": "10117", "city": "Wien"}]},
-         {"addresses.0.postal_code": ["Enter a valid postal code for this country."]}),
-        ({"addresses": [{"country": "ZZ", "city": "Nirgendwo"}]},
-         {"addresses.0.country": ["Enter a two-letter ISO 3166 country code, e.g. DE."]}),
-        ({"addresses": [{"kind": "business"}]}, {"addresses.0.city": ["Enter at least a street, postal code or city."]}),
+        (
+            {"emails": [{"address": "info(at)firma.de"}]},
+            {"emails.0.address": ["Enter a valid email address."]},
+        ),
+        (
+            {"emails": [{"address": "a@b.de"}, {"address": "A@B.de"}]},
+            {"emails.1.address": ["This email address is listed twice."]},
+        ),
+        (
+            {"phones": [{"number": "12345"}]},
+            {"phones.0.number": ["Enter a valid phone number, e.g. +49 30 1234567."]},
+        ),
+        (
+            {"phones": [{"number": "030 1234567"}, {"number": "+49 (30) 123-4567"}]},
+            {"phones.1.number": ["This phone number is listed twice."]},
+        ),
+        (
+            {"addresses": [{"city": "Berlin", "postal_code": "1011"}]},
+            {"addresses.0.postal_code": ["A German postal code has exactly 5 digits."]},
+        ),
+        (
+            {"addresses": [{"city": "Berlin"}, {"postal_code": "101170"}]},
+            {"addresses.1.postal_code": ["A German postal code has exactly 5 digits."]},
+        ),
+        (
+            {"addresses": [{"country": "AT", "postal_code": "10117", "city": "Wien"}]},
+            {"addresses.0.postal_code": ["Enter a valid postal code for this country."]},
+        ),
+        (
+            {"addresses": [{"country": "ZZ", "city": "Nirgendwo"}]},
+            {"addresses.0.country": ["Enter a two-letter ISO 3166 country code, e.g. DE."]},
+        ),
+        (
+            {"addresses": [{"kind": "business"}]},
+            {"addresses.0.city": ["Enter at least a street, postal code or city."]},
+        ),
         ({"vat_id": "DE123"}, {"vat_id": ["This VAT ID is not valid."]}),
-        ({"vat_id": "123456789"}, {"vat_id": ["Enter a VAT ID with its country prefix, e.g. DE123456789."]}),
-        ({"website": "javascript:alert(1)"}, {"website": ["Enter a valid web address (http or https)."]}),
+        (
+            {"vat_id": "123456789"},
+            {"vat_id": ["Enter a VAT ID with its country prefix, e.g. DE123456789."]},
+        ),
+        (
+            {"website": "javascript:alert(1)"},
+            {"website": ["Enter a valid web address (http or https)."]},
+        ),
         ({"employees": -1}, {"employees": ["Enter a number of at least 0."]}),
         ({"annual_revenue": "viel"}, {"annual_revenue": ["Enter a number, e.g. 1234.50."]}),
         ({"annual_revenue": "1e30"}, {"annual_revenue": ["This number is too large."]}),
-        ({"revenue_currency": "EURO"}, {"revenue_currency": ["At most 3 characters are allowed (this has 4).",
-                                                             "Enter a three-letter currency code, e.g. EUR."]}),
+        (
+            {"revenue_currency": "EURO"},
+            {
+                "revenue_currency": [
+                    "At most 3 characters are allowed (this has 4).",
+                    "Enter a three-letter currency code, e.g. EUR.",
+                ]
+            },
+        ),
         ({"industry_code": "Bäcker"}, {"industry_code": ["Enter a NACE/WZ code such as 62.01."]}),
         ({"status": "boss"}, {"status": ["Select a valid choice."]}),
         ({"tags": 5}, {"tags": ["Enter a list of tags."]}),
         ({"emails": "a@b.de"}, {"emails": ["Enter a list of objects."]}),
-        ({"emails": [{"address": f"a{i}@b.de"} for i in range(51)]}, {"emails": ["At most 50 entries are allowed."]}),
+        (
+            {"emails": [{"address": f"a{i}@b.de"} for i in range(51)]},
+            {"emails": ["At most 50 entries are allowed."]},
+        ),
         ({"parent_id": 99999999}, {"parent_id": ["Select an account you can see."]}),
         ({"parent_id": "eins"}, {"parent_id": ["Enter a whole number."]}),
         ({"custom": {"nope": 1}}, {"custom.nope": ["There is no custom field with this key."]}),
@@ -168,7 +270,9 @@ def test_bad_account_input_names_the_field_and_writes_nothing(sales1, data, erro
 
 def test_all_field_errors_come_at_once(sales1):
     with pytest.raises(ValidationFailed) as exc:
-        s.account_create(actor=sales1, data={"name": "", "vat_id": "DE123", "emails": [{"address": "x"}]})
+        s.account_create(
+            actor=sales1, data={"name": "", "vat_id": "DE123", "emails": [{"address": "x"}]}
+        )
     assert sorted(exc.value.fields) == ["emails.0.address", "name", "vat_id"]
 
 
@@ -208,16 +312,33 @@ def test_not_a_dict_is_rejected(sales1):
 
 
 def test_update_keeps_old_and_new_values_in_history(sales1, berlin):
-    account = make_account(sales1, name="Alt GmbH", addresses=[berlin], emails=[{"address": "alt@firma.de"}])
-    updated = s.account_update(actor=sales1, account_id=account.pk, version=1, data={
-        "name": "Neu GmbH", "employees": 12, "emails": [{"address": "neu@firma.de"}],
-    })
-    assert (updated.name, updated.employees, updated.primary_email, updated.version) == ("Neu GmbH", 12, "neu@firma.de", 2)
+    account = make_account(
+        sales1, name="Alt GmbH", addresses=[berlin], emails=[{"address": "alt@firma.de"}]
+    )
+    updated = s.account_update(
+        actor=sales1,
+        account_id=account.pk,
+        version=1,
+        data={
+            "name": "Neu GmbH",
+            "employees": 12,
+            "emails": [{"address": "neu@firma.de"}],
+        },
+    )
+    assert (updated.name, updated.employees, updated.primary_email, updated.version) == (
+        "Neu GmbH",
+        12,
+        "neu@firma.de",
+        2,
+    )
     assert Account.objects.get(pk=account.pk).version == 2
     action, diff = changes("account", account)[-1]
     assert action == "update"
-    assert diff == {"name": ["Alt GmbH", "Neu GmbH"], "employees": [None, 12],
-                    "emails": [["alt@firma.de (work)"], ["neu@firma.de (work)"]]}
+    assert diff == {
+        "name": ["Alt GmbH", "Neu GmbH"],
+        "employees": [None, 12],
+        "emails": [["alt@firma.de (work)"], ["neu@firma.de (work)"]],
+    }
     # Fields that were not sent are untouched.
     assert Account.objects.get(pk=account.pk).city == "Berlin"
 
@@ -234,7 +355,9 @@ def test_stale_version_is_a_conflict_and_changes_nothing(sales1):
     s.account_update(actor=sales1, account_id=account.pk, data={"name": "Zweit"}, version=1)
     before = table_sizes()
     with pytest.raises(Conflict) as exc:
-        s.account_update(actor=sales1, account_id=account.pk, data={"name": "Dritt", "employees": 3}, version=1)
+        s.account_update(
+            actor=sales1, account_id=account.pk, data={"name": "Dritt", "employees": 3}, version=1
+        )
     assert exc.value.current_version == 2
     assert table_sizes() == before
     account = Account.objects.get(pk=account.pk)
@@ -245,7 +368,9 @@ def test_version_may_come_inside_the_data(sales1):
     account = make_account(sales1)
     with pytest.raises(Conflict):
         s.account_update(actor=sales1, account_id=account.pk, data={"name": "x", "version": 7})
-    updated = s.account_update(actor=sales1, account_id=account.pk, data={"name": "x", "version": "1"})
+    updated = s.account_update(
+        actor=sales1, account_id=account.pk, data={"name": "x", "version": "1"}
+    )
     assert updated.version == 2
 
 
@@ -260,7 +385,9 @@ def test_bad_update_changes_nothing(sales1):
     account = make_account(sales1, name="Fest GmbH", vat_id="DE136695976")
     before = table_sizes()
     with pytest.raises(ValidationFailed) as exc:
-        s.account_update(actor=sales1, account_id=account.pk, data={"name": "Neu", "vat_id": "DE123"})
+        s.account_update(
+            actor=sales1, account_id=account.pk, data={"name": "Neu", "vat_id": "DE123"}
+        )
     assert exc.value.fields == {"vat_id": ["This VAT ID is not valid."]}
     assert table_sizes() == before
     account = Account.objects.get(pk=account.pk)
@@ -305,7 +432,9 @@ def test_read_only_role_cannot_write(reader, sales1):
         lambda: s.contact_delete(actor=reader, contact_id=contact.pk),
         lambda: s.contact_restore(actor=reader, contact_id=contact.pk),
         lambda: relate(reader, contact, account),
-        lambda: s.timeline_entry_create(actor=reader, data={"subject": "x", "contact_id": contact.pk}),
+        lambda: s.timeline_entry_create(
+            actor=reader, data={"subject": "x", "contact_id": contact.pk}
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(Forbidden) as exc:
@@ -386,31 +515,53 @@ def test_create_contact_with_everything(sales1, team1):
     account = make_account(sales1, name="Arbeitgeber GmbH")
     other = make_account(sales1, name="Verein e.V.")
     contact = make_contact(
-        sales1, salutation="ms", academic_title="Dr.", first_name="Erika", last_name="Mustermann",
-        job_title="Einkauf", department="Zentral", language="DE", birthday="17.05.1980",
-        preferred_channel="email", emails=[{"address": "Erika@Example.com"}],
+        sales1,
+        salutation="ms",
+        academic_title="Dr.",
+        first_name="Erika",
+        last_name="Mustermann",
+        job_title="Einkauf",
+        department="Zentral",
+        language="DE",
+        birthday="17.05.1980",
+        preferred_channel="email",
+        emails=[{"address": "Erika@Example.com"}],
         phones=[{"number": "030 1234567"}, {"number": "+49 (171) 123-4567", "kind": "mobile"}],
-        addresses=[{"street": "Hauptstr.", "house_number": "5a", "postal_code": "01067", "city": "Dresden"}],
+        addresses=[
+            {"street": "Hauptstr.", "house_number": "5a", "postal_code": "01067", "city": "Dresden"}
+        ],
         account_links=[{"account_id": account.pk, "role": "Leitung"}, {"account_id": other.pk}],
         tags=["Newsletter"],
     )
     contact = selectors.contact_detail(sales1, contact.pk)
     assert contact.full_name == "Dr. Erika Mustermann"
-    assert (contact.salutation, contact.language, contact.birthday) == ("ms", "de", dt.date(1980, 5, 17))
+    assert (contact.salutation, contact.language, contact.birthday) == (
+        "ms",
+        "de",
+        dt.date(1980, 5, 17),
+    )
     assert (contact.primary_email, contact.primary_phone) == ("erika@example.com", "+49301234567")
     assert [p.number for p in contact.phones.all()] == ["+49301234567", "+491711234567"]
     assert (contact.postal_code, contact.city, contact.country) == ("01067", "Dresden", "DE")
     assert contact.primary_account == account
     assert [(link.account.name, link.role) for link in contact.account_links.all()] == [
-        ("Arbeitgeber GmbH", "Leitung"), ("Verein e.V.", "")]
+        ("Arbeitgeber GmbH", "Leitung"),
+        ("Verein e.V.", ""),
+    ]
     assert (contact.owner, contact.team, contact.version) == (sales1, team1, 1)
-    assert changes("contact", contact)[0][1]["account_links"] == [None, ["Arbeitgeber GmbH (Leitung)", "Verein e.V."]]
+    assert changes("contact", contact)[0][1]["account_links"] == [
+        None,
+        ["Arbeitgeber GmbH (Leitung)", "Verein e.V."],
+    ]
     assert [link.contact for link in selectors.account_contacts(sales1, account)] == [contact]
 
 
 def test_contact_phone_without_country_code_uses_the_address_country(sales1):
-    contact = make_contact(sales1, addresses=[{"city": "Paris", "postal_code": "75001", "country": "FR"}],
-                           phones=[{"number": "01 23 45 67 89"}])
+    contact = make_contact(
+        sales1,
+        addresses=[{"city": "Paris", "postal_code": "75001", "country": "FR"}],
+        phones=[{"number": "01 23 45 67 89"}],
+    )
     assert contact.primary_phone == "+33123456789"
 
 
@@ -419,26 +570,47 @@ def test_contact_phone_without_country_code_uses_the_address_country(sales1):
     [
         ({"last_name": ""}, {"last_name": ["This field is required."]}),
         ({"last_name": None}, {"last_name": ["This field is required."]}),
-        ({"last_name": "x" * 10_000}, {"last_name": ["At most 100 characters are allowed (this has 10000)."]}),
+        (
+            {"last_name": "x" * 10_000},
+            {"last_name": ["At most 100 characters are allowed (this has 10000)."]},
+        ),
         ({"nickname": "Maxi"}, {"nickname": ["Unknown field."]}),
         ({"birthday": "2023-02-29"}, {"birthday": ["Enter a valid date (YYYY-MM-DD)."]}),
         ({"birthday": "gestern"}, {"birthday": ["Enter a valid date (YYYY-MM-DD)."]}),
         ({"birthday": "2999-01-01"}, {"birthday": ["Enter a valid date (YYYY-MM-DD)."]}),
-        ({"birthday": (timezone.localdate() + dt.timedelta(days=1)).isoformat()},
-         {"birthday": ["A birthday cannot be in the future."]}),
+        (
+            {"birthday": (timezone.localdate() + dt.timedelta(days=1)).isoformat()},
+            {"birthday": ["A birthday cannot be in the future."]},
+        ),
         ({"salutation": "king"}, {"salutation": ["Select a valid choice."]}),
         ({"language": "klingon"}, {"language": ["Select a valid choice."]}),
         ({"preferred_channel": "fax"}, {"preferred_channel": ["Select a valid choice."]}),
         ({"emails": [{"address": "max@"}]}, {"emails.0.address": ["Enter a valid email address."]}),
-        ({"emails": [{"address": "ok@x.de"}, {"address": "kaputt"}]}, {"emails.1.address": ["Enter a valid email address."]}),
-        ({"emails": [{"address": "ok@x.de", "kind": "geheim"}]}, {"emails.0.kind": ["Select a valid choice."]}),
-        ({"phones": [{"number": "0"}]}, {"phones.0.number": ["Enter a valid phone number, e.g. +49 30 1234567."]}),
+        (
+            {"emails": [{"address": "ok@x.de"}, {"address": "kaputt"}]},
+            {"emails.1.address": ["Enter a valid email address."]},
+        ),
+        (
+            {"emails": [{"address": "ok@x.de", "kind": "geheim"}]},
+            {"emails.0.kind": ["Select a valid choice."]},
+        ),
+        (
+            {"phones": [{"number": "0"}]},
+            {"phones.0.number": ["Enter a valid phone number, e.g. +49 30 1234567."]},
+        ),
         ({"phones": [{"number": ""}]}, {"phones.0.number": ["This field is required."]}),
-        ({"addresses": [{"postal_code": "123456", "city": "Berlin"}]},
-         {"addresses.0.postal_code": ["A German postal code has exactly 5 digits."]}),
-        ({"account_links": [{"account_id": 99999999}]},
-         {"account_links.0.account_id": ["Select an account you can see."]}),
-        ({"account_links": [{"role": "Chef"}]}, {"account_links.0.account_id": ["Select an account."]}),
+        (
+            {"addresses": [{"postal_code": "123456", "city": "Berlin"}]},
+            {"addresses.0.postal_code": ["A German postal code has exactly 5 digits."]},
+        ),
+        (
+            {"account_links": [{"account_id": 99999999}]},
+            {"account_links.0.account_id": ["Select an account you can see."]},
+        ),
+        (
+            {"account_links": [{"role": "Chef"}]},
+            {"account_links.0.account_id": ["Select an account."]},
+        ),
     ],
 )
 def test_bad_contact_input_names_the_field_and_writes_nothing(sales1, data, errors):
@@ -470,14 +642,30 @@ def test_contact_linked_to_the_same_account_twice(sales1):
 def test_contact_update_history_and_version(sales1):
     first = make_account(sales1, name="Erste GmbH")
     second = make_account(sales1, name="Zweite GmbH")
-    contact = make_contact(sales1, first_name="Max", last_name="Muster", phones=[{"number": "030 1234567"}],
-                           account_links=[{"account_id": first.pk}])
-    updated = s.contact_update(actor=sales1, contact_id=contact.pk, version=1, data={
-        "first_name": "Moritz", "phones": [{"number": "+49 (30) 765-4321"}],
-        "account_links": [{"account_id": second.pk, "role": "Beirat"}], "tags": ["Neu"],
-    })
-    assert (updated.first_name, updated.primary_phone, updated.primary_account, updated.version) == (
-        "Moritz", "+49307654321", second, 2)
+    contact = make_contact(
+        sales1,
+        first_name="Max",
+        last_name="Muster",
+        phones=[{"number": "030 1234567"}],
+        account_links=[{"account_id": first.pk}],
+    )
+    updated = s.contact_update(
+        actor=sales1,
+        contact_id=contact.pk,
+        version=1,
+        data={
+            "first_name": "Moritz",
+            "phones": [{"number": "+49 (30) 765-4321"}],
+            "account_links": [{"account_id": second.pk, "role": "Beirat"}],
+            "tags": ["Neu"],
+        },
+    )
+    assert (
+        updated.first_name,
+        updated.primary_phone,
+        updated.primary_account,
+        updated.version,
+    ) == ("Moritz", "+49307654321", second, 2)
     action, diff = changes("contact", contact)[-1]
     assert action == "update"
     assert diff == {
@@ -533,15 +721,31 @@ def test_relationship_shows_in_both_records_history_and_both_views(sales1):
     boss = make_contact(sales1, first_name="Berta", last_name="Boss")
     clerk = make_contact(sales1, first_name="Karl", last_name="Klein")
     relationship = relate(sales1, clerk, boss, "reports_to")
-    assert changes("contact", clerk)[-1] == ("update", {"relationships": [None, "reports to: Berta Boss"]})
-    assert changes("contact", boss)[-1] == ("update", {"relationships": [None, "has report: Karl Klein"]})
-    assert [(label, other) for label, other, _r in selectors.relationships_of(sales1, clerk)] == [("reports to", boss)]
-    assert [(label, other) for label, other, _r in selectors.relationships_of(sales1, boss)] == [("has report", clerk)]
+    assert changes("contact", clerk)[-1] == (
+        "update",
+        {"relationships": [None, "reports to: Berta Boss"]},
+    )
+    assert changes("contact", boss)[-1] == (
+        "update",
+        {"relationships": [None, "has report: Karl Klein"]},
+    )
+    assert [(label, other) for label, other, _r in selectors.relationships_of(sales1, clerk)] == [
+        ("reports to", boss)
+    ]
+    assert [(label, other) for label, other, _r in selectors.relationships_of(sales1, boss)] == [
+        ("has report", clerk)
+    ]
 
     s.relationship_delete(actor=sales1, relationship_id=relationship.pk)
     assert not Relationship.objects.exists()
-    assert changes("contact", clerk)[-1] == ("update", {"relationships": ["reports to: Berta Boss", None]})
-    assert changes("contact", boss)[-1] == ("update", {"relationships": ["has report: Karl Klein", None]})
+    assert changes("contact", clerk)[-1] == (
+        "update",
+        {"relationships": ["reports to: Berta Boss", None]},
+    )
+    assert changes("contact", boss)[-1] == (
+        "update",
+        {"relationships": ["has report: Karl Klein", None]},
+    )
     assert selectors.relationships_of(sales1, clerk) == []
 
 
@@ -550,7 +754,9 @@ def test_relationship_between_account_and_contact(sales1):
     buyer = make_contact(sales1, last_name="Käufer")
     relate(sales1, supplier, buyer, "supplier_of")
     assert changes("account", supplier)[-1][1] == {"relationships": [None, "supplier of: Käufer"]}
-    assert changes("contact", buyer)[-1][1] == {"relationships": [None, "customer of: Zulieferer GmbH"]}
+    assert changes("contact", buyer)[-1][1] == {
+        "relationships": [None, "customer of: Zulieferer GmbH"]
+    }
 
 
 def test_relationship_labels_in_german(sales1):
@@ -560,7 +766,9 @@ def test_relationship_labels_in_german(sales1):
     clerk = make_contact(sales1, last_name="Klein")
     relate(sales1, clerk, boss, "reports_to")
     with translation.override("de"):
-        assert [label for label, _o, _r in selectors.relationships_of(sales1, boss)] == ["hat Mitarbeiter"]
+        assert [label for label, _o, _r in selectors.relationships_of(sales1, boss)] == [
+            "hat Mitarbeiter"
+        ]
 
 
 @pytest.mark.parametrize(
@@ -577,8 +785,14 @@ def test_relationship_labels_in_german(sales1):
 def test_bad_relationship_input(sales1, data, errors):
     one = make_contact(sales1)
     two = make_contact(sales1)
-    payload = {"type": "reports_to", "from_type": "contact", "from_id": one.pk, "to_type": "contact",
-               "to_id": two.pk, **data}
+    payload = {
+        "type": "reports_to",
+        "from_type": "contact",
+        "from_id": one.pk,
+        "to_type": "contact",
+        "to_id": two.pk,
+        **data,
+    }
     before = table_sizes()
     with pytest.raises(ValidationFailed) as exc:
         s.relationship_create(actor=sales1, data=payload)
@@ -619,8 +833,14 @@ def test_timeline_entry_updates_last_interaction_of_contact_and_account(sales1):
     contact = make_contact(sales1, account_links=[{"account_id": account.pk}])
     assert contact.last_interaction_at is None
     when = timezone.now().replace(microsecond=0) - dt.timedelta(days=2)
-    entry = log_interaction(sales1, kind="call", direction="out", subject="Angebot besprochen",
-                            contact_id=contact.pk, occurred_at=when.isoformat())
+    entry = log_interaction(
+        sales1,
+        kind="call",
+        direction="out",
+        subject="Angebot besprochen",
+        contact_id=contact.pk,
+        occurred_at=when.isoformat(),
+    )
     assert (entry.account, entry.contact, entry.author) == (account, contact, sales1)
     assert Contact.objects.get(pk=contact.pk).last_interaction_at == when
     assert Account.objects.get(pk=account.pk).last_interaction_at == when
@@ -632,7 +852,9 @@ def test_latest_interaction_wins_and_deleting_it_falls_back(sales1):
     older = now - dt.timedelta(days=10)
     log_interaction(sales1, contact_id=contact.pk, occurred_at=older.isoformat())
     newest = log_interaction(sales1, contact_id=contact.pk, occurred_at=now.isoformat())
-    log_interaction(sales1, contact_id=contact.pk, occurred_at=(now - dt.timedelta(days=5)).isoformat())
+    log_interaction(
+        sales1, contact_id=contact.pk, occurred_at=(now - dt.timedelta(days=5)).isoformat()
+    )
     assert Contact.objects.get(pk=contact.pk).last_interaction_at == now
     s.timeline_entry_delete(actor=sales1, entry_id=newest.pk)
     assert Contact.objects.get(pk=contact.pk).last_interaction_at == now - dt.timedelta(days=5)
@@ -650,8 +872,12 @@ def test_correcting_an_entry_moves_last_interaction_and_keeps_history(sales1):
     contact = make_contact(sales1)
     entry = log_interaction(sales1, contact_id=contact.pk, subject="Anruf")
     earlier = timezone.now().replace(microsecond=0) - dt.timedelta(days=3)
-    updated = s.timeline_entry_update(actor=sales1, entry_id=entry.pk, version=1,
-                                      data={"subject": "Rückruf", "occurred_at": earlier.isoformat()})
+    updated = s.timeline_entry_update(
+        actor=sales1,
+        entry_id=entry.pk,
+        version=1,
+        data={"subject": "Rückruf", "occurred_at": earlier.isoformat()},
+    )
     assert (updated.subject, updated.version) == ("Rückruf", 2)
     assert Contact.objects.get(pk=contact.pk).last_interaction_at == earlier
     [change] = history_for("timeline_entry", entry.pk)
@@ -676,7 +902,9 @@ def test_bad_timeline_input(sales1, data, errors):
     contact = make_contact(sales1)
     before = table_sizes()
     with pytest.raises(ValidationFailed) as exc:
-        s.timeline_entry_create(actor=sales1, data={"subject": "Anruf", "contact_id": contact.pk, **data})
+        s.timeline_entry_create(
+            actor=sales1, data={"subject": "Anruf", "contact_id": contact.pk, **data}
+        )
     assert exc.value.fields == errors
     assert table_sizes() == before
     assert Contact.objects.get(pk=contact.pk).last_interaction_at is None

@@ -115,7 +115,9 @@ def test_teams_write_needs_admin(sales1, manager, team1):
 
 def test_team_unknown_field_and_missing_name(admin):
     api = Api(admin)
-    error = assert_error(api.post("/teams", {"name": "X", "colour": "red"}), 422, "validation_error")
+    error = assert_error(
+        api.post("/teams", {"name": "X", "colour": "red"}), 422, "validation_error"
+    )
     assert "colour" in error["fields"]
     error = assert_error(api.post("/teams", {}), 422, "validation_error")
     assert "name" in error["fields"]
@@ -128,29 +130,56 @@ def test_custom_fields_crud_and_filter(admin, sales1):
     api = Api(admin)
     response = api.post(
         "/custom-fields",
-        {"entity": "contact", "key": "messe", "label": "Fair", "label_de": "Messe",
-         "field_type": "choice", "choices": ["Hannover", "Köln"]},
+        {
+            "entity": "contact",
+            "key": "messe",
+            "label": "Fair",
+            "label_de": "Messe",
+            "field_type": "choice",
+            "choices": ["Hannover", "Köln"],
+        },
     )
     assert response.status_code == 201, response.content
     field = response.json()
-    assert (field["key"], field["field_type"], field["choices"]) == ("messe", "choice", ["Hannover", "Köln"])
+    assert (field["key"], field["field_type"], field["choices"]) == (
+        "messe",
+        "choice",
+        ["Hannover", "Köln"],
+    )
 
     assert api.get(f"/custom-fields/{field['id']}").json() == field
-    assert [f["key"] for f in api.get("/custom-fields", {"entity": "contact"}).json()["items"]] == ["messe"]
+    assert [f["key"] for f in api.get("/custom-fields", {"entity": "contact"}).json()["items"]] == [
+        "messe"
+    ]
 
-    response = api.patch(f"/custom-fields/{field['id']}", {"label": "Trade fair", "version": field["version"]})
+    response = api.patch(
+        f"/custom-fields/{field['id']}", {"label": "Trade fair", "version": field["version"]}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["label"] == "Trade fair"
 
     sales = Api(sales1)
-    assert sales.post("/contacts", {"last_name": "Köln", "custom": {"messe": "Köln"}}).status_code == 201
-    assert sales.post("/contacts", {"last_name": "Hann", "custom": {"messe": "Hannover"}}).status_code == 201
-    error = assert_error(sales.post("/contacts", {"last_name": "X", "custom": {"messe": "Berlin"}}), 422)
+    assert (
+        sales.post("/contacts", {"last_name": "Köln", "custom": {"messe": "Köln"}}).status_code
+        == 201
+    )
+    assert (
+        sales.post("/contacts", {"last_name": "Hann", "custom": {"messe": "Hannover"}}).status_code
+        == 201
+    )
+    error = assert_error(
+        sales.post("/contacts", {"last_name": "X", "custom": {"messe": "Berlin"}}), 422
+    )
     assert any(k.endswith("messe") for k in error["fields"]), error["fields"]
     hits = sales.get("/contacts", {"cf_messe": "Köln"}).json()["items"]
     assert [c["last_name"] for c in hits] == ["Köln"]
-    assert_error(sales.post("/custom-fields", {"entity": "contact", "key": "x", "label": "X",
-                                               "field_type": "text"}), 403, "forbidden")
+    assert_error(
+        sales.post(
+            "/custom-fields", {"entity": "contact", "key": "x", "label": "X", "field_type": "text"}
+        ),
+        403,
+        "forbidden",
+    )
 
     assert api.delete(f"/custom-fields/{field['id']}").status_code == 204
     assert CustomFieldDefinition.objects.get(pk=field["id"]).is_active is False
@@ -160,7 +189,9 @@ def test_custom_fields_crud_and_filter(admin, sales1):
 
 def test_custom_field_invalid_type(admin):
     error = assert_error(
-        Api(admin).post("/custom-fields", {"entity": "contact", "key": "k", "label": "K", "field_type": "blob"}),
+        Api(admin).post(
+            "/custom-fields", {"entity": "contact", "key": "k", "label": "K", "field_type": "blob"}
+        ),
         422,
     )
     assert "field_type" in error["fields"]
@@ -170,8 +201,9 @@ def test_custom_field_invalid_type(admin):
 
 
 def test_search_by_name_and_phone_respects_visibility(sales1, sales2):
-    contact = make_contact(sales1, first_name="Jörg", last_name="Übermuth",
-                           phones=[{"number": "+49 89 7654321"}])
+    contact = make_contact(
+        sales1, first_name="Jörg", last_name="Übermuth", phones=[{"number": "+49 89 7654321"}]
+    )
     account = make_account(sales1, name="Zwiebelmann KG")
     api1, api2 = Api(sales1), Api(sales2)
 

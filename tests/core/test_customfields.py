@@ -24,7 +24,12 @@ FIELDS = [
     {"key": "since", "label": "Customer since", "field_type": "date"},
     {"key": "vip", "label": "VIP", "field_type": "boolean"},
     {"key": "size", "label": "Size", "field_type": "choice", "choices": ["S", "M", "L"]},
-    {"key": "topics", "label": "Topics", "field_type": "multi_choice", "choices": ["Wein", "Käse", "Brot"]},
+    {
+        "key": "topics",
+        "label": "Topics",
+        "field_type": "multi_choice",
+        "choices": ["Wein", "Käse", "Brot"],
+    },
     {"key": "profile", "label": "Profile", "field_type": "url"},
     {"key": "assistant", "label": "Assistant", "field_type": "email"},
 ]
@@ -32,7 +37,9 @@ FIELDS = [
 
 @pytest.fixture
 def fields(admin):
-    return {f["key"]: custom_field_create(actor=admin, data={"entity": "contact", **f}) for f in FIELDS}
+    return {
+        f["key"]: custom_field_create(actor=admin, data={"entity": "contact", **f}) for f in FIELDS
+    }
 
 
 def clean(values, existing=None):
@@ -123,8 +130,16 @@ def test_partial_update_keeps_other_values_and_empty_value_removes_one(fields):
 
 
 def test_required_custom_field(admin):
-    custom_field_create(actor=admin, data={"entity": "contact", "key": "source", "label": "Source",
-                                           "field_type": "text", "is_required": True})
+    custom_field_create(
+        actor=admin,
+        data={
+            "entity": "contact",
+            "key": "source",
+            "label": "Source",
+            "field_type": "text",
+            "is_required": True,
+        },
+    )
     _result, errors = clean({})
     assert errors == {"custom.source": ["This field is required."]}
     result, errors = clean({"source": "Messe"})
@@ -141,8 +156,10 @@ def test_inactive_custom_field_is_unknown_but_stored_values_stay(admin, fields, 
 
 
 def test_fields_of_accounts_do_not_apply_to_contacts(admin):
-    custom_field_create(actor=admin, data={"entity": "account", "key": "rating", "label": "Rating",
-                                           "field_type": "integer"})
+    custom_field_create(
+        actor=admin,
+        data={"entity": "account", "key": "rating", "label": "Rating", "field_type": "integer"},
+    )
     _result, errors = clean({"rating": 3})
     assert errors == {"custom.rating": ["There is no custom field with this key."]}
 
@@ -151,29 +168,50 @@ def test_fields_of_accounts_do_not_apply_to_contacts(admin):
 
 
 def test_contact_create_stores_every_type(fields, sales1):
-    contact = make_contact(sales1, custom={
-        "note": "Müller", "visits": 4, "budget": "99.95", "since": "2020-01-02", "vip": True,
-        "size": "L", "topics": ["Käse"], "profile": "https://example.de", "assistant": "a@b.de",
-    })
+    contact = make_contact(
+        sales1,
+        custom={
+            "note": "Müller",
+            "visits": 4,
+            "budget": "99.95",
+            "since": "2020-01-02",
+            "vip": True,
+            "size": "L",
+            "topics": ["Käse"],
+            "profile": "https://example.de",
+            "assistant": "a@b.de",
+        },
+    )
     contact = Contact.objects.get(pk=contact.pk)
     assert contact.custom == {
-        "note": "Müller", "visits": 4, "budget": "99.9500", "since": "2020-01-02", "vip": True,
-        "size": "L", "topics": ["Käse"], "profile": "https://example.de", "assistant": "a@b.de",
+        "note": "Müller",
+        "visits": 4,
+        "budget": "99.9500",
+        "since": "2020-01-02",
+        "vip": True,
+        "size": "L",
+        "topics": ["Käse"],
+        "profile": "https://example.de",
+        "assistant": "a@b.de",
     }
 
 
 def test_contact_create_with_bad_custom_value_writes_nothing(fields, sales1):
     with pytest.raises(ValidationFailed) as exc:
         make_contact(sales1, last_name="Neu", custom={"visits": "viele", "size": "XXL"})
-    assert exc.value.fields == {"custom.visits": ["Enter a whole number."],
-                                "custom.size": ["Select a valid choice."]}
+    assert exc.value.fields == {
+        "custom.visits": ["Enter a whole number."],
+        "custom.size": ["Select a valid choice."],
+    }
     assert Contact.objects.count() == 0
     assert ChangeRecord.objects.filter(entity="contact").count() == 0
 
 
 def test_account_custom_field(admin, sales1):
-    custom_field_create(actor=admin, data={"entity": "account", "key": "rating", "label": "Rating",
-                                           "field_type": "integer"})
+    custom_field_create(
+        actor=admin,
+        data={"entity": "account", "key": "rating", "label": "Rating", "field_type": "integer"},
+    )
     account = make_account(sales1, custom={"rating": "5"})
     assert Account.objects.get(pk=account.pk).custom == {"rating": 5}
 
@@ -195,8 +233,16 @@ def test_display_values(fields):
 
 
 def test_display_label_in_german(admin):
-    definition = custom_field_create(actor=admin, data={"entity": "contact", "key": "hobby", "label": "Hobby",
-                                                        "label_de": "Freizeit", "field_type": "text"})
+    definition = custom_field_create(
+        actor=admin,
+        data={
+            "entity": "contact",
+            "key": "hobby",
+            "label": "Hobby",
+            "label_de": "Freizeit",
+            "field_type": "text",
+        },
+    )
     assert definition.display_label("de") == "Freizeit"
     assert definition.display_label("en") == "Hobby"
 
@@ -216,10 +262,30 @@ def test_display_label_in_german(admin):
     ],
 )
 def test_filter_q(fields, sales1, key, raw, matches):
-    make_contact(sales1, last_name="Anna", custom={"note": "Müll", "visits": 4, "vip": True,
-                                                   "topics": ["Käse"], "since": "2020-01-02", "size": "S"})
-    make_contact(sales1, last_name="Bert", custom={"note": "Wald", "visits": 5, "vip": False,
-                                                   "topics": ["Wein", "Käse"], "size": "M", "budget": "17"})
+    make_contact(
+        sales1,
+        last_name="Anna",
+        custom={
+            "note": "Müll",
+            "visits": 4,
+            "vip": True,
+            "topics": ["Käse"],
+            "since": "2020-01-02",
+            "size": "S",
+        },
+    )
+    make_contact(
+        sales1,
+        last_name="Bert",
+        custom={
+            "note": "Wald",
+            "visits": 5,
+            "vip": False,
+            "topics": ["Wein", "Käse"],
+            "size": "M",
+            "budget": "17",
+        },
+    )
     q = customfields.filter_q(fields[key], raw)
     assert sorted(Contact.objects.filter(q).values_list("last_name", flat=True)) == matches
 
@@ -244,7 +310,15 @@ def test_empty_filter_means_no_filter(fields):
 
 def test_definitions_are_listed_in_position_order(admin):
     for key, position in (("b", 2), ("a", 1), ("c", 3)):
-        custom_field_create(actor=admin, data={"entity": "contact", "key": key, "label": key.upper(),
-                                               "field_type": "text", "position": position})
+        custom_field_create(
+            actor=admin,
+            data={
+                "entity": "contact",
+                "key": key,
+                "label": key.upper(),
+                "field_type": "text",
+                "position": position,
+            },
+        )
     assert [d.key for d in customfields.definitions_for("contact")] == ["a", "b", "c"]
     assert CustomFieldDefinition.objects.count() == 3

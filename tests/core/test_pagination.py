@@ -16,7 +16,19 @@ from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
 
-CITIES = ["Berlin", "Köln", "Berlin", "", "Aachen", "Köln", "Berlin", "Zwickau", "", "Aachen", "Ülzen"]
+CITIES = [
+    "Berlin",
+    "Köln",
+    "Berlin",
+    "",
+    "Aachen",
+    "Köln",
+    "Berlin",
+    "Zwickau",
+    "",
+    "Aachen",
+    "Ülzen",
+]
 
 
 @pytest.fixture
@@ -38,7 +50,9 @@ def walk(queryset, *, fields, descending=False, limit=3):
     """Every page's ids in order; fails if a listing does not end."""
     pages, cursor = [], None
     for _ in range(100):
-        page = keyset_page(queryset, fields=fields, descending=descending, limit=limit, cursor=cursor)
+        page = keyset_page(
+            queryset, fields=fields, descending=descending, limit=limit, cursor=cursor
+        )
         pages.append([a.pk for a in page.items])
         cursor = page.next_cursor
         if cursor is None:
@@ -48,15 +62,28 @@ def walk(queryset, *, fields, descending=False, limit=3):
 
 def expected(fields, descending):
     if fields == ["last_interaction_at"]:
-        key = F("last_interaction_at").desc(nulls_last=True) if descending else F("last_interaction_at").asc(nulls_last=True)
+        key = (
+            F("last_interaction_at").desc(nulls_last=True)
+            if descending
+            else F("last_interaction_at").asc(nulls_last=True)
+        )
         order = [key, "-id" if descending else "id"]
     else:
         order = [f"-{f}" if descending else f for f in [*fields, "id"]]
     return list(Account.objects.order_by(*order).values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize("fields", [["name"], ["city"], ["city", "name"], ["created_at"],
-                                    ["customer_number"], ["last_interaction_at"]])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ["name"],
+        ["city"],
+        ["city", "name"],
+        ["created_at"],
+        ["customer_number"],
+        ["last_interaction_at"],
+    ],
+)
 def test_every_record_exactly_once_in_order(accounts, fields):
     for descending in (False, True):
         for limit in (1, 3, 4, 11, 50):
@@ -70,8 +97,16 @@ def test_every_record_exactly_once_in_order(accounts, fields):
 
 def test_never_interacted_come_last_both_ways(accounts):
     for descending in (False, True):
-        ids = [pk for page in walk(Account.objects.all(), fields=["last_interaction_at"],
-                                   descending=descending, limit=2) for pk in page]
+        ids = [
+            pk
+            for page in walk(
+                Account.objects.all(),
+                fields=["last_interaction_at"],
+                descending=descending,
+                limit=2,
+            )
+            for pk in page
+        ]
         tail = [a.last_interaction_at for a in Account.objects.filter(pk__in=ids[-4:])]
         assert tail == [None] * 4
 
@@ -79,7 +114,19 @@ def test_never_interacted_come_last_both_ways(accounts):
 def test_city_order_is_by_text_then_id(accounts):
     ids = [pk for page in walk(Account.objects.all(), fields=["city"], limit=2) for pk in page]
     cities = [Account.objects.get(pk=pk).city for pk in ids]
-    assert cities == ["", "", "Aachen", "Aachen", "Berlin", "Berlin", "Berlin", "Köln", "Köln", "Zwickau", "Ülzen"]
+    assert cities == [
+        "",
+        "",
+        "Aachen",
+        "Aachen",
+        "Berlin",
+        "Berlin",
+        "Berlin",
+        "Köln",
+        "Köln",
+        "Zwickau",
+        "Ülzen",
+    ]
 
 
 def test_last_page_has_no_cursor(accounts):
@@ -106,7 +153,13 @@ def test_record_added_before_the_cursor_does_not_shift_later_pages(accounts, adm
     first = keyset_page(Account.objects.all(), fields=["name"], limit=5)
     make_account(admin, name="Firma 00a")  # sorts into the first page
     second = keyset_page(Account.objects.all(), fields=["name"], limit=5, cursor=first.next_cursor)
-    assert [a.name for a in second.items] == ["Firma 05", "Firma 06", "Firma 07", "Firma 08", "Firma 09"]
+    assert [a.name for a in second.items] == [
+        "Firma 05",
+        "Firma 06",
+        "Firma 07",
+        "Firma 08",
+        "Firma 09",
+    ]
 
 
 def encode(values) -> str:
@@ -135,6 +188,8 @@ def test_bad_cursor(fields, cursor):
 
 def test_null_in_a_cursor_is_allowed_for_a_nullable_field(accounts):
     cursor = encode([None, 0])
-    page = keyset_page(Account.objects.all(), fields=["last_interaction_at"], cursor=cursor, limit=50)
+    page = keyset_page(
+        Account.objects.all(), fields=["last_interaction_at"], cursor=cursor, limit=50
+    )
     assert len(page.items) == 4
     assert {a.last_interaction_at for a in page.items} == {None}

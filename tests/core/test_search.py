@@ -61,15 +61,26 @@ def first(user, query, **kwargs) -> str | None:
 @pytest.fixture
 def data(sales1, berlin):
     account = make_account(
-        sales1, name="Bäckerei Schulze GmbH", addresses=[berlin],
+        sales1,
+        name="Bäckerei Schulze GmbH",
+        addresses=[berlin],
         emails=[{"address": "info@baeckerei-schulze.de"}],
     )
     contact = make_contact(
-        sales1, first_name="Max", last_name="Mustermann",
+        sales1,
+        first_name="Max",
+        last_name="Mustermann",
         emails=[{"address": "max.mustermann@example.com"}],
         phones=[{"number": "030 1234567"}],
-        addresses=[{"street": "Marienplatz", "house_number": "8", "postal_code": "80331",
-                    "city": "München", "country": "DE"}],
+        addresses=[
+            {
+                "street": "Marienplatz",
+                "house_number": "8",
+                "postal_code": "80331",
+                "city": "München",
+                "country": "DE",
+            }
+        ],
         account_links=[{"account_id": account.pk, "role": "Inhaber"}],
     )
     make_contact(sales1, first_name="Erika", last_name="Musterfrau")
@@ -98,7 +109,9 @@ def test_finds_by_email(data, sales1):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["+49 30 1234567", "030/1234567", "0049 30 123 45 67", "+49 (30) 123-4567"])
+@pytest.mark.parametrize(
+    "query", ["+49 30 1234567", "030/1234567", "0049 30 123 45 67", "+49 (30) 123-4567"]
+)
 def test_finds_by_phone_in_another_format(data, sales1, query):
     assert titles(sales1, query) == ["Max Mustermann"]
 
@@ -141,7 +154,10 @@ def test_hit_carries_entity_id_and_subtitle(data, sales1):
     account, _contact = data
     [hit] = search(sales1, "Bäckerei", entities=["account"])
     assert (hit.entity, hit.object_id, hit.title, hit.subtitle) == (
-        "account", account.pk, "Bäckerei Schulze GmbH", "K000001 · Berlin"
+        "account",
+        account.pk,
+        "Bäckerei Schulze GmbH",
+        "K000001 · Berlin",
     )
     assert hit.score >= 60
 
@@ -163,8 +179,24 @@ def test_unrelated_text_finds_nothing(data, sales1):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["", " ", "M", '"', "*", "'; DROP TABLE core_searchdocument; --",
-                                   '"""', "NEAR(a b)", "%_%", "\\", "a OR b", "((((", "😀"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        " ",
+        "M",
+        '"',
+        "*",
+        "'; DROP TABLE core_searchdocument; --",
+        '"""',
+        "NEAR(a b)",
+        "%_%",
+        "\\",
+        "a OR b",
+        "((((",
+        "😀",
+    ],
+)
 def test_odd_input_never_fails(data, sales1, query):
     assert isinstance(search(sales1, query), list)
 
@@ -176,7 +208,9 @@ def test_odd_input_never_fails(data, sales1, query):
 def test_unicode_names_round_trip_and_are_found(sales1):
     names = [("Jürgen", "Müller"), ("Åse", "Øster"), ("小龙", "李"), ("Sunny", "Sonnenschein 😀")]
     ids = [make_contact(sales1, first_name=f, last_name=last).pk for f, last in names]
-    stored = [(c.first_name, c.last_name) for c in Contact.objects.filter(pk__in=ids).order_by("pk")]
+    stored = [
+        (c.first_name, c.last_name) for c in Contact.objects.filter(pk__in=ids).order_by("pk")
+    ]
     assert stored == names
     assert titles(sales1, "Müller") == ["Jürgen Müller"]
     assert titles(sales1, "muller") == ["Jürgen Müller"]
@@ -193,8 +227,11 @@ def test_unicode_names_round_trip_and_are_found(sales1):
 @pytest.mark.django_db
 def test_renamed_record_is_found_by_its_new_name_only(data, sales1):
     _account, contact = data
-    services.contact_update(actor=sales1, contact_id=contact.pk,
-                            data={"last_name": "Neumann", "emails": [{"address": "max@neumann.de"}]})
+    services.contact_update(
+        actor=sales1,
+        contact_id=contact.pk,
+        data={"last_name": "Neumann", "emails": [{"address": "max@neumann.de"}]},
+    )
     assert first(sales1, "Neumann") == "Max Neumann"
     assert first(sales1, "max@neumann.de") == "Max Neumann"
     assert "Max Mustermann" not in titles(sales1, "Mustermann")
@@ -204,7 +241,9 @@ def test_renamed_record_is_found_by_its_new_name_only(data, sales1):
 @pytest.mark.django_db
 def test_renamed_account_is_found_through_its_contacts(data, sales1):
     account, _contact = data
-    services.account_update(actor=sales1, account_id=account.pk, data={"name": "Konditorei Weiß AG"})
+    services.account_update(
+        actor=sales1, account_id=account.pk, data={"name": "Konditorei Weiß AG"}
+    )
     assert titles(sales1, "Konditorei", entities=["contact"]) == ["Max Mustermann"]
 
 
@@ -223,8 +262,13 @@ def test_deleted_record_is_not_found_and_restored_one_is(data, sales1):
 
 @pytest.mark.django_db
 def test_private_record_of_another_team_is_not_found(sales1, sales2, admin, reader):
-    make_contact(sales2, first_name="Gerda", last_name="Geheim", emails=[{"address": "gerda@geheim.de"}],
-                 phones=[{"number": "089 12345678"}])
+    make_contact(
+        sales2,
+        first_name="Gerda",
+        last_name="Geheim",
+        emails=[{"address": "gerda@geheim.de"}],
+        phones=[{"number": "089 12345678"}],
+    )
     for query in ("Geheim", "gerda@geheim.de", "089 12345678", "Gehiem"):
         assert titles(sales1, query) == [], query
     assert titles(sales2, "Geheim") == ["Gerda Geheim"]

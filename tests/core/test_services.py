@@ -29,8 +29,15 @@ def fast_password_hashing(settings):
 
 
 def test_administrator_creates_a_user_with_role_and_teams(admin):
-    user = core.user_create(actor=admin, email="Neu.Kollege@Example.DE", password=PASSWORD, role="sales",
-                            full_name="Neu Kollege", team_names=["Vertrieb West"], language="de")
+    user = core.user_create(
+        actor=admin,
+        email="Neu.Kollege@Example.DE",
+        password=PASSWORD,
+        role="sales",
+        full_name="Neu Kollege",
+        team_names=["Vertrieb West"],
+        language="de",
+    )
     user = User.objects.get(pk=user.pk)
     assert user.email == "neu.kollege@example.de"
     assert user.full_name == "Neu Kollege"
@@ -42,24 +49,36 @@ def test_administrator_creates_a_user_with_role_and_teams(admin):
     [change] = history_for("user", user.pk)
     assert change.action == "create"
     assert change.actor == admin
-    assert change.changes == {"email": [None, "neu.kollege@example.de"], "role": [None, "sales"],
-                              "teams": [None, ["Vertrieb West"]]}
+    assert change.changes == {
+        "email": [None, "neu.kollege@example.de"],
+        "role": [None, "sales"],
+        "teams": [None, ["Vertrieb West"]],
+    }
 
 
 def test_new_administrator_may_use_the_operator_admin(admin):
-    user = core.user_create(actor=admin, email="chef@example.de", password=PASSWORD, role="administrator")
+    user = core.user_create(
+        actor=admin, email="chef@example.de", password=PASSWORD, role="administrator"
+    )
     assert user.is_staff is True
 
 
 def test_command_line_creates_users_without_an_actor(db):
-    user = core.user_create(actor=None, email="erster@example.de", password=PASSWORD, role="administrator")
+    user = core.user_create(
+        actor=None, email="erster@example.de", password=PASSWORD, role="administrator"
+    )
     assert user.role.is_administrator
     assert history_for("user", user.pk).get().actor is None
 
 
 def test_user_joins_an_existing_team(admin, team1):
-    user = core.user_create(actor=admin, email="x@example.de", password=PASSWORD, role="sales",
-                            team_names=[" Vertrieb Nord "])
+    user = core.user_create(
+        actor=admin,
+        email="x@example.de",
+        password=PASSWORD,
+        role="sales",
+        team_names=[" Vertrieb Nord "],
+    )
     assert list(user.teams.all()) == [team1]
     assert Team.objects.count() == 1
 
@@ -81,8 +100,12 @@ def test_bad_user_input_lists_every_problem_and_writes_nothing(admin):
     fields = exc.value.fields
     assert sorted(fields) == ["email", "password", "role"]
     assert fields["email"] == ["A user with this email address exists already."]
-    assert fields["role"] == ["Select one of: administrator, manager, marketing, read_only, sales, service."]
-    assert "This password is too short. It must contain at least 10 characters." in fields["password"]
+    assert fields["role"] == [
+        "Select one of: administrator, manager, marketing, read_only, sales, service."
+    ]
+    assert (
+        "This password is too short. It must contain at least 10 characters." in fields["password"]
+    )
     assert "This password is entirely numeric." in fields["password"]
     assert User.objects.count() == before
     assert ChangeRecord.objects.count() == 0
@@ -127,8 +150,11 @@ def test_team_name_must_be_unique_ignoring_case(admin, team1):
 def test_bad_team_input(admin):
     with pytest.raises(ValidationFailed) as exc:
         core.team_create(actor=admin, data={"name": "", "lead_id": 999999, "colour": "rot"})
-    assert exc.value.fields == {"name": ["This field is required."], "colour": ["Unknown field."],
-                                "lead_id": ["Select an active user."]}
+    assert exc.value.fields == {
+        "name": ["This field is required."],
+        "colour": ["Unknown field."],
+        "lead_id": ["Select an active user."],
+    }
     assert Team.objects.count() == 0
 
 
@@ -143,7 +169,9 @@ def test_only_administrators_manage_teams(manager, team1):
 
 
 def test_team_rename_is_versioned_with_old_and_new_value(admin, team1):
-    team = core.team_update(actor=admin, team_id=team1.pk, data={"name": "Vertrieb Nordost"}, version=1)
+    team = core.team_update(
+        actor=admin, team_id=team1.pk, data={"name": "Vertrieb Nordost"}, version=1
+    )
     assert (team.name, team.version) == ("Vertrieb Nordost", 2)
     [change] = history_for("team", team1.pk).filter(action="update")
     assert change.changes == {"name": ["Vertrieb Nord", "Vertrieb Nordost"]}
@@ -212,8 +240,12 @@ def test_unknown_token_authenticates_nobody(sales1, key):
 def test_revoked_expired_or_inactive_tokens_do_not_work(sales1):
     _revoked, revoked_key = core.token_create(user=sales1)
     core.token_revoke(actor=sales1, token_id=_revoked.pk)
-    _expired, expired_key = core.token_create(user=sales1, expires_at=timezone.now() - dt.timedelta(seconds=1))
-    _valid, valid_key = core.token_create(user=sales1, expires_at=timezone.now() + dt.timedelta(days=1))
+    _expired, expired_key = core.token_create(
+        user=sales1, expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    _valid, valid_key = core.token_create(
+        user=sales1, expires_at=timezone.now() + dt.timedelta(days=1)
+    )
     assert core.token_authenticate(revoked_key) is None
     assert core.token_authenticate(expired_key) is None
     assert core.token_authenticate(valid_key) == sales1
@@ -232,10 +264,18 @@ def test_user_cannot_revoke_someone_elses_token(sales1, sales2):
 
 
 def test_administrator_defines_a_choice_field(admin):
-    definition = core.custom_field_create(actor=admin, data={
-        "entity": "contact", "key": "segment", "label": "Segment", "label_de": "Segment",
-        "field_type": "choice", "choices": "A-Kunde\nB-Kunde\nA-Kunde\n", "position": 3,
-    })
+    definition = core.custom_field_create(
+        actor=admin,
+        data={
+            "entity": "contact",
+            "key": "segment",
+            "label": "Segment",
+            "label_de": "Segment",
+            "field_type": "choice",
+            "choices": "A-Kunde\nB-Kunde\nA-Kunde\n",
+            "position": 3,
+        },
+    )
     assert definition.choices == ["A-Kunde", "B-Kunde"]
     assert (definition.is_active, definition.is_required, definition.position) == (True, False, 3)
     assert list(selectors.custom_fields("contact")) == [definition]
@@ -245,16 +285,26 @@ def test_administrator_defines_a_choice_field(admin):
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"entity": "lead", "key": "x", "label": "X", "field_type": "text"},
-         {"entity": ["Select a valid choice."]}),
-        ({"entity": "contact", "key": "Schuh Größe", "label": "X", "field_type": "text"},
-         {"key": ["Use lower-case letters, digits and underscores, starting with a letter."]}),
-        ({"entity": "contact", "key": "x", "label": "", "field_type": "colour"},
-         {"label": ["This field is required."], "field_type": ["Select a valid choice."]}),
-        ({"entity": "contact", "key": "x", "label": "X", "field_type": "choice"},
-         {"choices": ["Enter at least one choice, one per line."]}),
-        ({"entity": "contact", "key": "x", "label": "X", "field_type": "text", "secret": 1},
-         {"secret": ["Unknown field."]}),
+        (
+            {"entity": "lead", "key": "x", "label": "X", "field_type": "text"},
+            {"entity": ["Select a valid choice."]},
+        ),
+        (
+            {"entity": "contact", "key": "Schuh Größe", "label": "X", "field_type": "text"},
+            {"key": ["Use lower-case letters, digits and underscores, starting with a letter."]},
+        ),
+        (
+            {"entity": "contact", "key": "x", "label": "", "field_type": "colour"},
+            {"label": ["This field is required."], "field_type": ["Select a valid choice."]},
+        ),
+        (
+            {"entity": "contact", "key": "x", "label": "X", "field_type": "choice"},
+            {"choices": ["Enter at least one choice, one per line."]},
+        ),
+        (
+            {"entity": "contact", "key": "x", "label": "X", "field_type": "text", "secret": 1},
+            {"secret": ["Unknown field."]},
+        ),
     ],
 )
 def test_bad_custom_field_definition(admin, data, errors):
@@ -276,29 +326,38 @@ def test_custom_field_key_is_unique_per_entity(admin):
 
 def test_only_administrators_define_custom_fields(manager):
     with pytest.raises(Forbidden):
-        core.custom_field_create(actor=manager, data={"entity": "contact", "key": "x", "label": "X",
-                                                      "field_type": "text"})
+        core.custom_field_create(
+            actor=manager,
+            data={"entity": "contact", "key": "x", "label": "X", "field_type": "text"},
+        )
 
 
 def test_custom_field_update_is_versioned(admin):
-    definition = core.custom_field_create(actor=admin, data={"entity": "contact", "key": "x", "label": "Alt",
-                                                             "field_type": "text"})
-    definition = core.custom_field_update(actor=admin, field_id=definition.pk, data={"label": "Neu"}, version=1)
+    definition = core.custom_field_create(
+        actor=admin, data={"entity": "contact", "key": "x", "label": "Alt", "field_type": "text"}
+    )
+    definition = core.custom_field_update(
+        actor=admin, field_id=definition.pk, data={"label": "Neu"}, version=1
+    )
     assert (definition.label, definition.version) == ("Neu", 2)
     change = history_for("custom_field", definition.pk).filter(action="update").get()
     assert change.changes == {"label": ["Alt", "Neu"]}
     with pytest.raises(Conflict):
-        core.custom_field_update(actor=admin, field_id=definition.pk, data={"label": "Später"}, version=1)
+        core.custom_field_update(
+            actor=admin, field_id=definition.pk, data={"label": "Später"}, version=1
+        )
     assert CustomFieldDefinition.objects.get(pk=definition.pk).label == "Neu"
 
 
 def test_custom_field_delete_deactivates(admin):
-    definition = core.custom_field_create(actor=admin, data={"entity": "contact", "key": "x", "label": "X",
-                                                             "field_type": "text"})
+    definition = core.custom_field_create(
+        actor=admin, data={"entity": "contact", "key": "x", "label": "X", "field_type": "text"}
+    )
     core.custom_field_delete(actor=admin, field_id=definition.pk)
     assert list(selectors.custom_fields("contact")) == []
     assert list(selectors.custom_fields("contact", include_inactive=True)) == [
-        CustomFieldDefinition.objects.get(pk=definition.pk)]
+        CustomFieldDefinition.objects.get(pk=definition.pk)
+    ]
 
 
 # --- saved views ----------------------------------------------------------------------------
@@ -307,9 +366,19 @@ def test_custom_field_delete_deactivates(admin):
 def test_saved_view_shared_with_own_team(sales1, team1):
     colleague = make_user("sales", team1)
     outsider = make_user("sales", TeamFactory())
-    view = core.saved_view_create(actor=sales1, entity="contact", name="Berliner", query="?city=Berlin",
-                                  columns=["name", "city"], team_id=team1.pk)
-    assert (view.query, view.columns, view.shared_with_team) == ("city=Berlin", ["name", "city"], team1)
+    view = core.saved_view_create(
+        actor=sales1,
+        entity="contact",
+        name="Berliner",
+        query="?city=Berlin",
+        columns=["name", "city"],
+        team_id=team1.pk,
+    )
+    assert (view.query, view.columns, view.shared_with_team) == (
+        "city=Berlin",
+        ["name", "city"],
+        team1,
+    )
     assert list(selectors.saved_views_for(colleague, "contact")) == [view]
     assert list(selectors.saved_views_for(outsider, "contact")) == []
     assert list(selectors.saved_views_for(sales1, "account")) == []
@@ -317,13 +386,17 @@ def test_saved_view_shared_with_own_team(sales1, team1):
 
 def test_saved_view_cannot_be_shared_with_a_foreign_team(sales1, team2):
     with pytest.raises(ValidationFailed) as exc:
-        core.saved_view_create(actor=sales1, entity="contact", name="x", query="", columns=[], team_id=team2.pk)
+        core.saved_view_create(
+            actor=sales1, entity="contact", name="x", query="", columns=[], team_id=team2.pk
+        )
     assert exc.value.fields == {"team_id": ["Select one of your teams."]}
     assert SavedView.objects.count() == 0
 
 
 def test_only_the_owner_deletes_a_saved_view(sales1, sales2):
-    view = core.saved_view_create(actor=sales1, entity="account", name="Meine", query="", columns=[])
+    view = core.saved_view_create(
+        actor=sales1, entity="account", name="Meine", query="", columns=[]
+    )
     with pytest.raises(NotFound):
         core.saved_view_delete(actor=sales2, view_id=view.pk)
     core.saved_view_delete(actor=sales1, view_id=view.pk)

@@ -99,7 +99,9 @@ def test_email_is_lower_cased():
     assert c.ok
 
 
-@pytest.mark.parametrize("value", ["max", "max@", "@example.com", "max@@example.com", "max example@x.de"])
+@pytest.mark.parametrize(
+    "value", ["max", "max@", "@example.com", "max@@example.com", "max example@x.de"]
+)
 def test_invalid_email(value):
     c = Cleaner()
     c.email("email", value)
@@ -328,8 +330,11 @@ def test_decimal_far_too_large_is_a_field_error_not_a_crash():
 
 @pytest.mark.parametrize(
     ("raw", "day"),
-    [("2024-02-29", dt.date(2024, 2, 29)), ("29.02.2024", dt.date(2024, 2, 29)),
-     (dt.date(1990, 5, 17), dt.date(1990, 5, 17))],
+    [
+        ("2024-02-29", dt.date(2024, 2, 29)),
+        ("29.02.2024", dt.date(2024, 2, 29)),
+        (dt.date(1990, 5, 17), dt.date(1990, 5, 17)),
+    ],
 )
 def test_date_iso_and_german(raw, day):
     c = Cleaner()
@@ -337,7 +342,9 @@ def test_date_iso_and_german(raw, day):
     assert c.ok
 
 
-@pytest.mark.parametrize("raw", ["2023-02-29", "2024-13-01", "31.02.2024", "gestern", "1700-01-01", "2024/01/01"])
+@pytest.mark.parametrize(
+    "raw", ["2023-02-29", "2024-13-01", "31.02.2024", "gestern", "1700-01-01", "2024/01/01"]
+)
 def test_bad_date(raw):
     c = Cleaner()
     assert c.date("birthday", raw) is None
@@ -383,8 +390,19 @@ def test_choice_accepts_a_listed_value_only():
     assert c.errors == {"status": ["Select a valid choice."], "kind": ["This field is required."]}
 
 
-@pytest.mark.parametrize(("raw", "value"), [(True, True), ("yes", True), ("on", True), ("1", True),
-                                            (False, False), ("", False), (None, False), ("no", False)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (True, True),
+        ("yes", True),
+        ("on", True),
+        ("1", True),
+        (False, False),
+        ("", False),
+        (None, False),
+        ("no", False),
+    ],
+)
 def test_boolean(raw, value):
     c = Cleaner()
     assert c.boolean("flag", raw) is value

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def names(user, **kwargs) -> list[str]:
-    return sorted(visible_records(Account.objects.all(), user, **kwargs).values_list("name", flat=True))
+    return sorted(
+        visible_records(Account.objects.all(), user, **kwargs).values_list("name", flat=True)
+    )
 
 
 @pytest.fixture

@@ -13,8 +13,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("FARLEY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -29,7 +35,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}; `make test` installs Debian's chromium package.")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}; `make test` installs Debian's chromium package."
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -54,7 +62,9 @@ def _restore_reference_data() -> None:
     from django.apps import apps
 
     importlib.import_module("farley.core.migrations.0002_roles_and_search").create_roles(apps, None)
-    importlib.import_module("farley.contacts.migrations.0003_relationship_types").create_types(apps, None)
+    importlib.import_module("farley.contacts.migrations.0003_relationship_types").create_types(
+        apps, None
+    )
 
 
 @pytest.fixture
@@ -63,8 +73,14 @@ def admin_login(page, django_user_model):
 
     _restore_reference_data()
     password = "Correct-Horse-Battery-9"
-    user = user_create(actor=None, email="anna@example.com", password=password, role="administrator",
-                       full_name="Anna Admin", team_names=["Vertrieb"])
+    user = user_create(
+        actor=None,
+        email="anna@example.com",
+        password=password,
+        role="administrator",
+        full_name="Anna Admin",
+        team_names=["Vertrieb"],
+    )
     page.goto(page.base_url + "/login/")
     page.fill("#id_username", user.email)
     page.fill("#id_password", password)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -57,7 +58,7 @@ def timeline_entries_visible_to(user: User) -> QuerySet[TimelineEntry]:
     contacts = contacts_visible_to(user).values("pk")
     return (
         TimelineEntry.objects.filter(deleted_at__isnull=True)
-        .filter(Q(account__in=accounts) | Q(contact__in=contacts))
+        .filter(Q(contact__in=contacts) | Q(contact__isnull=True, account__in=accounts))
         .select_related("author", "account", "contact")
     )
 
@@ -163,7 +164,10 @@ def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
             )
     if tag := get("tag"):
         names = [t.strip() for t in tag.split(",") if t.strip()]
-        q &= Q(pk__in=_model(entity).objects.filter(tags__name__in=names).values("pk"))
+        tag_q = Q()
+        for name in names[:20]:
+            tag_q |= Q(tags__name__iexact=name)
+        q &= Q(pk__in=_model(entity).objects.filter(tag_q).values("pk"))
     for key in ("owner", "team"):
         if raw := get(key):
             value = cleaner.integer(key, raw, minimum=1, maximum=2**63 - 1)
@@ -175,7 +179,8 @@ def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
             if day is not None:
                 if lookup == "lt":
                     day = day + dt.timedelta(days=1)
-                q &= Q(**{f"last_interaction_at__{lookup}": day})
+                moment = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+                q &= Q(**{f"last_interaction_at__{lookup}": moment})
     if raw := get("has_email"):
         has = cleaner.boolean("has_email", raw)
         q &= ~Q(primary_email="") if has else Q(primary_email="")
@@ -332,7 +337,7 @@ def timeline_of(
             Q(account=record) | Q(contact__in=contacts), deleted_at__isnull=True
         ).select_related("author", "contact", "account")
         entries = entries.filter(
-            Q(account=record) | Q(contact__in=contacts_visible_to(user).values("pk"))
+            Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk"))
         )
     if kinds:
         entries = entries.filter(kind__in=kinds)

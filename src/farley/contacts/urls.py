@@ -3,7 +3,6 @@ from django.urls import path, register_converter
 from farley.contacts import views
 
 
-
 class EntityConverter:
     regex = "account|contact"
 
@@ -32,8 +31,20 @@ urlpatterns = [
     path("<entity:entity>s/<int:record_id>/delete/", views.record_delete, name="record_delete"),
     path("<entity:entity>s/<int:record_id>/restore/", views.record_restore, name="record_restore"),
     path("<entity:entity>s/<int:record_id>/timeline/", views.timeline_add, name="timeline_add"),
-    path("<entity:entity>s/<int:record_id>/relationships/", views.relationship_add, name="relationship_add"),
-    path("<entity:entity>s/<int:record_id>/relationships/<int:relationship_id>/delete/", views.relationship_remove, name="relationship_remove"),
+    path(
+        "<entity:entity>s/<int:record_id>/relationships/",
+        views.relationship_add,
+        name="relationship_add",
+    ),
+    path(
+        "<entity:entity>s/<int:record_id>/relationships/<int:relationship_id>/delete/",
+        views.relationship_remove,
+        name="relationship_remove",
+    ),
     path("<entity:entity>s/views/", views.saved_view_save, name="saved_view_save"),
-    path("<entity:entity>s/views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path(
+        "<entity:entity>s/views/<int:view_id>/delete/",
+        views.saved_view_delete,
+        name="saved_view_delete",
+    ),
 ]

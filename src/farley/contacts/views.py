@@ -38,18 +38,32 @@ from farley.web.formdata import custom_values, rows, simple
 
 COLUMNS = {
     "account": {
-        "name": gettext_lazy("Name"), "customer_number": gettext_lazy("Customer no."),
-        "status": gettext_lazy("Status"), "industry": gettext_lazy("Industry"),
-        "postal_code": gettext_lazy("Postal code"), "city": gettext_lazy("City"),
-        "country": gettext_lazy("Country"), "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"),
-        "owner": gettext_lazy("Owner"), "team": gettext_lazy("Team"),
-        "last_interaction": gettext_lazy("Last interaction"), "updated": gettext_lazy("Updated"),
+        "name": gettext_lazy("Name"),
+        "customer_number": gettext_lazy("Customer no."),
+        "status": gettext_lazy("Status"),
+        "industry": gettext_lazy("Industry"),
+        "postal_code": gettext_lazy("Postal code"),
+        "city": gettext_lazy("City"),
+        "country": gettext_lazy("Country"),
+        "email": gettext_lazy("Email"),
+        "phone": gettext_lazy("Phone"),
+        "owner": gettext_lazy("Owner"),
+        "team": gettext_lazy("Team"),
+        "last_interaction": gettext_lazy("Last interaction"),
+        "updated": gettext_lazy("Updated"),
     },
     "contact": {
-        "name": gettext_lazy("Name"), "account": gettext_lazy("Account"), "job_title": gettext_lazy("Job title"),
-        "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"), "postal_code": gettext_lazy("Postal code"),
-        "city": gettext_lazy("City"), "country": gettext_lazy("Country"), "owner": gettext_lazy("Owner"),
-        "team": gettext_lazy("Team"), "last_interaction": gettext_lazy("Last interaction"),
+        "name": gettext_lazy("Name"),
+        "account": gettext_lazy("Account"),
+        "job_title": gettext_lazy("Job title"),
+        "email": gettext_lazy("Email"),
+        "phone": gettext_lazy("Phone"),
+        "postal_code": gettext_lazy("Postal code"),
+        "city": gettext_lazy("City"),
+        "country": gettext_lazy("Country"),
+        "owner": gettext_lazy("Owner"),
+        "team": gettext_lazy("Team"),
+        "last_interaction": gettext_lazy("Last interaction"),
         "updated": gettext_lazy("Updated"),
     },
 }
@@ -57,8 +71,14 @@ DEFAULT_COLUMNS = {
     "account": ["name", "customer_number", "status", "city", "phone", "owner"],
     "contact": ["name", "account", "email", "phone", "city", "owner"],
 }
-SORTABLE = {"name": "name", "city": "city", "postal_code": "postal_code", "customer_number": "customer_number",
-            "last_interaction": "last_interaction", "updated": "updated"}
+SORTABLE = {
+    "name": "name",
+    "city": "city",
+    "postal_code": "postal_code",
+    "customer_number": "customer_number",
+    "last_interaction": "last_interaction",
+    "updated": "updated",
+}
 
 
 def _denied(exc: Exception) -> HttpResponse:
@@ -78,15 +98,31 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
     columns = [c for c in params.getlist("cols") if c in available] or DEFAULT_COLUMNS[entity]
     prefetch_related_objects(page.items, "tags")
     context = {
-        "nav": f"{entity}s", "entity": entity, "page": page, "items": page.items,
-        "columns": [(c, available[c]) for c in columns], "available_columns": available.items(),
-        "chosen": columns, "definitions": definitions, "sort": params.get("sort", "name"),
-        "sortable": SORTABLE, "statuses": AccountStatus.choices, "params": params,
-        "owners": core_selectors.users_active(), "teams": core_selectors.teams_all(),
-        "countries": country_choices(), "saved_views": core_selectors.saved_views_for(request.user, entity),
-        "filter_count": sum(1 for k, v in params.items() if v and k not in ("cols", "sort", "cursor")),
+        "nav": f"{entity}s",
+        "entity": entity,
+        "page": page,
+        "items": page.items,
+        "columns": [(c, available[c]) for c in columns],
+        "available_columns": available.items(),
+        "chosen": columns,
+        "definitions": definitions,
+        "sort": params.get("sort", "name"),
+        "sortable": SORTABLE,
+        "statuses": AccountStatus.choices,
+        "params": params,
+        "owners": core_selectors.users_active(),
+        "teams": core_selectors.teams_all(),
+        "countries": country_choices(),
+        "saved_views": core_selectors.saved_views_for(request.user, entity),
+        "filter_count": sum(
+            1 for k, v in params.items() if v and k not in ("cols", "sort", "cursor")
+        ),
     }
-    template = "contacts/_list_table.html" if request.headers.get("HX-Request") == "true" and request.GET.get("partial") else "contacts/list.html"
+    template = (
+        "contacts/_list_table.html"
+        if request.headers.get("HX-Request") == "true" and request.GET.get("partial")
+        else "contacts/list.html"
+    )
     return render(request, template, context)
 
 
@@ -106,8 +142,12 @@ def saved_view_save(request: HttpRequest, entity: str) -> HttpResponse:
     target = reverse(f"contacts:{entity}_list")
     try:
         view = core_services.saved_view_create(
-            actor=request.user, entity=entity, name=request.POST.get("name", ""),
-            query=request.POST.get("query", ""), columns=[], team_id=request.POST.get("team_id") or None,
+            actor=request.user,
+            entity=entity,
+            name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""),
+            columns=[],
+            team_id=request.POST.get("team_id") or None,
         )
     except ValidationFailed as exc:
         for message_list in exc.fields.values():
@@ -132,10 +172,18 @@ def saved_view_delete(request: HttpRequest, entity: str, view_id: int) -> HttpRe
 @login_required
 def account_lookup(request: HttpRequest) -> HttpResponse:
     """Options for the account picker in the contact form (typed name → matching accounts)."""
-    query = request.GET.get("q") or next((v for k, v in request.GET.items() if k.endswith("-account")), "")
+    query = request.GET.get("q") or next(
+        (v for k, v in request.GET.items() if k.endswith("-account")), ""
+    )
     query = query.strip()[:100]
     query = re.sub(r"\s*\[K\d+\]$", "", query)
-    accounts = selectors.accounts_visible_to(request.user).filter(name__icontains=query).order_by("name")[:15] if query else []
+    accounts = (
+        selectors.accounts_visible_to(request.user)
+        .filter(name__icontains=query)
+        .order_by("name")[:15]
+        if query
+        else []
+    )
     return render(request, "contacts/_account_options.html", {"accounts": accounts})
 
 
@@ -150,18 +198,30 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
     items = [{"type": "entry", "at": e.occurred_at, "entry": e} for e in entries]
     items += [{"type": "change", "at": c.at, "change": c} for c in history]
     items.sort(key=lambda i: i["at"], reverse=True)
-    return {"timeline": items, "kinds": InteractionKind.choices, "chosen_kinds": kinds, "show_changes": show_changes,
-            "directions": Direction.choices, "record": record}
+    return {
+        "timeline": items,
+        "kinds": InteractionKind.choices,
+        "chosen_kinds": kinds,
+        "show_changes": show_changes,
+        "directions": Direction.choices,
+        "record": record,
+    }
 
 
-def _detail(request: HttpRequest, entity: str, record: Account | Contact, extra: dict[str, Any]) -> HttpResponse:
+def _detail(
+    request: HttpRequest, entity: str, record: Account | Contact, extra: dict[str, Any]
+) -> HttpResponse:
     definitions = customfields.definitions_for(entity)
     context = {
-        "nav": f"{entity}s", "entity": entity, "record": record, "definitions": definitions,
+        "nav": f"{entity}s",
+        "entity": entity,
+        "record": record,
+        "definitions": definitions,
         "relationships": selectors.relationships_of(request.user, record),
         "relationship_types": RelationshipType.objects.all(),
         "history": selectors.record_history(record),
-        **_timeline_context(request, record), **extra,
+        **_timeline_context(request, record),
+        **extra,
     }
     if request.headers.get("HX-Request") == "true" and request.GET.get("partial") == "timeline":
         return render(request, "contacts/_timeline.html", context)
@@ -174,10 +234,15 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         account = selectors.account_detail(request.user, account_id, include_deleted=True)
     except NotFound as exc:
         return _denied(exc)
-    return _detail(request, "account", account, {
-        "contacts": selectors.account_contacts(request.user, account),
-        "children": selectors.child_accounts(request.user, account),
-    })
+    return _detail(
+        request,
+        "account",
+        account,
+        {
+            "contacts": selectors.account_contacts(request.user, account),
+            "children": selectors.child_accounts(request.user, account),
+        },
+    )
 
 
 @login_required
@@ -191,10 +256,36 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 # --- forms ----------------------------------------------------------------------------------
 
-ACCOUNT_SIMPLE = ["name", "legal_form", "industry_code", "industry_label", "employees", "annual_revenue",
-                  "revenue_currency", "website", "vat_id", "status", "description", "owner_id", "team_id", "parent_id"]
-CONTACT_SIMPLE = ["salutation", "academic_title", "first_name", "last_name", "job_title", "department",
-                  "language", "birthday", "preferred_channel", "description", "owner_id", "team_id"]
+ACCOUNT_SIMPLE = [
+    "name",
+    "legal_form",
+    "industry_code",
+    "industry_label",
+    "employees",
+    "annual_revenue",
+    "revenue_currency",
+    "website",
+    "vat_id",
+    "status",
+    "description",
+    "owner_id",
+    "team_id",
+    "parent_id",
+]
+CONTACT_SIMPLE = [
+    "salutation",
+    "academic_title",
+    "first_name",
+    "last_name",
+    "job_title",
+    "department",
+    "language",
+    "birthday",
+    "preferred_channel",
+    "description",
+    "owner_id",
+    "team_id",
+]
 
 
 def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:
@@ -209,7 +300,13 @@ def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:
         if account is None and text:
             candidates = list(visible.filter(name__iexact=text)[:2])
             account = candidates[0] if len(candidates) == 1 else None
-        links.append({"account_id": account.pk if account else 0, "role": row.get("role", ""), "_label": text})
+        links.append(
+            {
+                "account_id": account.pk if account else 0,
+                "role": row.get("role", ""),
+                "_label": text,
+            }
+        )
     return links
 
 
@@ -227,22 +324,51 @@ def _form_data(request: HttpRequest, entity: str) -> tuple[dict[str, Any], list[
     links: list[dict[str, Any]] = []
     if entity == "contact":
         links = _account_links_from_post(request)
-        data["account_links"] = [{k: v for k, v in link.items() if not k.startswith("_")} for link in links]
+        data["account_links"] = [
+            {k: v for k, v in link.items() if not k.startswith("_")} for link in links
+        ]
     return data, links
 
 
 def _initial(record: Account | Contact | None, entity: str) -> dict[str, Any]:
     if record is None:
-        return {"status": "prospect", "revenue_currency": "EUR", "emails": [{}], "phones": [{}], "addresses": [{"country": "DE"}], "custom": {}, "tags": "", "account_links": []}
+        return {
+            "status": "prospect",
+            "revenue_currency": "EUR",
+            "emails": [{}],
+            "phones": [{}],
+            "addresses": [{"country": "DE"}],
+            "custom": {},
+            "tags": "",
+            "account_links": [],
+        }
     fields = ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE
     values = {f: getattr(record, f) for f in fields}
     values["emails"] = [{"address": e.address, "kind": e.kind} for e in record.emails.all()]
     values["phones"] = [{"number": p.number, "kind": p.kind} for p in record.phones.all()]
-    values["addresses"] = [{k: getattr(a, k) for k in ("kind", "street", "house_number", "extra", "postal_code", "city", "region", "country")} for a in record.addresses.all()]
+    values["addresses"] = [
+        {
+            k: getattr(a, k)
+            for k in (
+                "kind",
+                "street",
+                "house_number",
+                "extra",
+                "postal_code",
+                "city",
+                "region",
+                "country",
+            )
+        }
+        for a in record.addresses.all()
+    ]
     values["tags"] = ", ".join(sorted(t.name for t in record.tags.all()))
     values["custom"] = dict(record.custom)
     if entity == "contact":
-        values["account_links"] = [{"account": f"{link.account.name} [{link.account.customer_number}]", "role": link.role} for link in record.account_links.all()]
+        values["account_links"] = [
+            {"account": f"{link.account.name} [{link.account.customer_number}]", "role": link.role}
+            for link in record.account_links.all()
+        ]
     if values.get("birthday"):
         values["birthday"] = values["birthday"].isoformat()
     return values
@@ -252,7 +378,9 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
     record = None
     if record_id is not None:
         try:
-            record = (selectors.account_detail if entity == "account" else selectors.contact_detail)(request.user, record_id)
+            record = (
+                selectors.account_detail if entity == "account" else selectors.contact_detail
+            )(request.user, record_id)
         except NotFound as exc:
             return _denied(exc)
     values, errors, status = _initial(record, entity), {}, 200
@@ -263,12 +391,22 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
                 if record is None:
                     saved = services.account_create(actor=request.user, data=data)
                 else:
-                    saved = services.account_update(actor=request.user, account_id=record.pk, data=data, version=request.POST.get("version"))
+                    saved = services.account_update(
+                        actor=request.user,
+                        account_id=record.pk,
+                        data=data,
+                        version=request.POST.get("version"),
+                    )
             else:
                 if record is None:
                     saved = services.contact_create(actor=request.user, data=data)
                 else:
-                    saved = services.contact_update(actor=request.user, contact_id=record.pk, data=data, version=request.POST.get("version"))
+                    saved = services.contact_update(
+                        actor=request.user,
+                        contact_id=record.pk,
+                        data=data,
+                        version=request.POST.get("version"),
+                    )
         except ValidationFailed as exc:
             errors, status = exc.fields, 422
         except Forbidden as exc:
@@ -284,17 +422,40 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
         values = {**data, "tags": request.POST.get("tags", "")}
         values["custom"] = data["custom"]
         if entity == "contact":
-            values["account_links"] = [{"account": link["_label"], "role": link["role"]} for link in links]
+            values["account_links"] = [
+                {"account": link["_label"], "role": link["role"]} for link in links
+            ]
         for key in ("emails", "phones", "addresses"):
             values[key] = data[key]
     custom_defs = customfields.definitions_for(entity)
     context = {
-        "nav": f"{entity}s", "entity": entity, "record": record, "values": values, "errors": errors,
-        "definitions": custom_defs, "statuses": AccountStatus.choices, "salutations": Salutation.choices,
-        "channels": Channel.choices, "email_kinds": EmailKind.choices, "phone_kinds": PhoneKind.choices,
-        "address_kinds": AddressKind.choices, "countries": country_choices(),
-        "owners": core_selectors.users_active(), "teams": core_selectors.teams_all(),
-        "languages": [("", "–"), ("de", "Deutsch"), ("en", "English"), ("fr", "Français"), ("it", "Italiano"), ("es", "Español"), ("nl", "Nederlands"), ("pl", "Polski"), ("tr", "Türkçe"), ("zh", "中文")],
+        "nav": f"{entity}s",
+        "entity": entity,
+        "record": record,
+        "values": values,
+        "errors": errors,
+        "definitions": custom_defs,
+        "statuses": AccountStatus.choices,
+        "salutations": Salutation.choices,
+        "channels": Channel.choices,
+        "email_kinds": EmailKind.choices,
+        "phone_kinds": PhoneKind.choices,
+        "address_kinds": AddressKind.choices,
+        "countries": country_choices(),
+        "owners": core_selectors.users_active(),
+        "teams": core_selectors.teams_all(),
+        "languages": [
+            ("", "–"),
+            ("de", "Deutsch"),
+            ("en", "English"),
+            ("fr", "Français"),
+            ("it", "Italiano"),
+            ("es", "Español"),
+            ("nl", "Nederlands"),
+            ("pl", "Polski"),
+            ("tr", "Türkçe"),
+            ("zh", "中文"),
+        ],
         "conflict": status == 409,
     }
     return render(request, "contacts/form.html", context, status=status)
@@ -310,7 +471,12 @@ def _conflict_wrapper(view):
         try:
             return view(request, *args, **kwargs)
         except Conflict:
-            messages.error(request, _("This record was changed by someone else while you edited it. Your changes were not saved; the form now shows the current data."))
+            messages.error(
+                request,
+                _(
+                    "This record was changed by someone else while you edited it. Your changes were not saved; the form now shows the current data."
+                ),
+            )
             return redirect(request.path)
 
     return wrapped
@@ -373,7 +539,9 @@ def record_restore(request: HttpRequest, entity: str, record_id: int) -> HttpRes
 
 @login_required
 def trash(request: HttpRequest) -> HttpResponse:
-    return render(request, "contacts/trash.html", {"nav": "trash", "records": selectors.trash(request.user)})
+    return render(
+        request, "contacts/trash.html", {"nav": "trash", "records": selectors.trash(request.user)}
+    )
 
 
 # --- timeline and relationships (htmx) ------------------------------------------------------
@@ -407,8 +575,12 @@ def timeline_add(request: HttpRequest, entity: str, record_id: int) -> HttpRespo
                 for message in message_list:
                     messages.error(request, message)
         return redirect(f"contacts:{entity}_detail", record.pk)
-    context = {"entity": entity, **_timeline_context(request, record), "entry_errors": errors,
-               "entry_values": data if errors else {}}
+    context = {
+        "entity": entity,
+        **_timeline_context(request, record),
+        "entry_errors": errors,
+        "entry_values": data if errors else {},
+    }
     return render(request, "contacts/_timeline_block.html", context, status=422 if errors else 200)
 
 
@@ -418,9 +590,14 @@ def relationship_add(request: HttpRequest, entity: str, record_id: int) -> HttpR
     record = _record_for(request, entity, record_id)
     target = (request.POST.get("target") or "").strip()
     match = re.fullmatch(r"(account|contact):(\d+)", target)
-    data = {"type": request.POST.get("type", ""), "from_type": entity, "from_id": record.pk,
-            "to_type": match.group(1) if match else "", "to_id": match.group(2) if match else None,
-            "note": request.POST.get("note", "")}
+    data = {
+        "type": request.POST.get("type", ""),
+        "from_type": entity,
+        "from_id": record.pk,
+        "to_type": match.group(1) if match else "",
+        "to_id": match.group(2) if match else None,
+        "note": request.POST.get("note", ""),
+    }
     try:
         services.relationship_create(actor=request.user, data=data)
         messages.success(request, _("The relationship was added."))
@@ -435,7 +612,9 @@ def relationship_add(request: HttpRequest, entity: str, record_id: int) -> HttpR
 
 @login_required
 @require_POST
-def relationship_remove(request: HttpRequest, entity: str, record_id: int, relationship_id: int) -> HttpResponse:
+def relationship_remove(
+    request: HttpRequest, entity: str, record_id: int, relationship_id: int
+) -> HttpResponse:
     _record_for(request, entity, record_id)
     try:
         services.relationship_delete(actor=request.user, relationship_id=relationship_id)

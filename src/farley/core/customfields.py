@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Q
@@ -61,11 +62,9 @@ def clean_value(definition: CustomFieldDefinition, raw: Any, cleaner: Cleaner, f
         return cleaner.integer(field, raw, minimum=-(2**53), maximum=2**53)
     if kind == FieldType.DECIMAL:
         value = cleaner.decimal(field, raw, max_digits=20, places=4)
-        return (
-            None
-            if value is None
-            else str(value.normalize() if value == value.to_integral() else value)
-        )
+        if value is None:
+            return None
+        return format(value.to_integral(), "f") if value == value.to_integral() else str(value)
     if kind == FieldType.DATE:
         value = cleaner.date(field, raw)
         return value.isoformat() if value else None
@@ -115,7 +114,10 @@ def filter_q(definition: CustomFieldDefinition, raw: str) -> Q | None:
     if kind in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL, FieldType.EMAIL):
         return Q(**{f"{lookup}__icontains": raw})
     if kind == FieldType.MULTI_CHOICE:
-        return Q(**{f"{lookup}__icontains": f'"{raw}"'})
+        # Stored JSON may escape non-ASCII ("K\u00e4se" on SQLite); match either spelling.
+        return Q(**{f"{lookup}__icontains": json.dumps(raw)}) | Q(
+            **{f"{lookup}__icontains": f'"{raw}"'}
+        )
     if kind == FieldType.BOOLEAN:
         return Q(**{lookup: raw in ("1", "true", "yes", "on")})
     if kind == FieldType.INTEGER:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from farley.core import history
-from farley.core.errors import Forbidden, NotFound, ValidationFailed
+from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
     ChangeAction,
@@ -33,6 +33,16 @@ CUSTOM_FIELD_ENTITIES = ["account", "contact"]
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not is_administrator(actor):
         raise Forbidden(_("Only administrators may do this."))
+
+
+def _check_version(record: Any, version: Any) -> None:
+    if version in (None, ""):
+        return
+    c = Cleaner()
+    expected = c.integer("version", version, minimum=0)
+    c.raise_if_invalid()
+    if expected != record.version:
+        raise Conflict(current_version=record.version)
 
 
 def user_create(
@@ -131,10 +141,7 @@ def team_update(*, actor: User, team_id: int, data: dict[str, Any], version: Any
         team = Team.objects.select_for_update().filter(pk=team_id).first()
         if team is None:
             raise NotFound()
-        if version not in (None, "") and int(version) != team.version:
-            from farley.core.errors import Conflict
-
-            raise Conflict(current_version=team.version)
+        _check_version(team, version)
         c = Cleaner()
         for key in set(data) - {"name", "lead_id", "version"}:
             c.add(key, _("Unknown field."))
@@ -321,10 +328,7 @@ def custom_field_update(
         definition = CustomFieldDefinition.objects.select_for_update().filter(pk=field_id).first()
         if definition is None:
             raise NotFound()
-        if version not in (None, "") and int(version) != definition.version:
-            from farley.core.errors import Conflict
-
-            raise Conflict(current_version=definition.version)
+        _check_version(definition, version)
         values = _clean_custom_field(data, definition)
         before = {k: getattr(definition, k) for k in values}
         for key, value in values.items():

@@ -12,10 +12,18 @@ urlpatterns = [
     path("settings/teams/new/", views.team_create, name="team_create"),
     path("settings/users/new/", views.user_create, name="user_create"),
     path("settings/custom-fields/new/", views.custom_field_form, name="custom_field_create"),
-    path("settings/custom-fields/<int:field_id>/", views.custom_field_form, name="custom_field_edit"),
+    path(
+        "settings/custom-fields/<int:field_id>/", views.custom_field_form, name="custom_field_edit"
+    ),
 ]
 
 auth_urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -30,9 +30,15 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "account_count": contact_selectors.accounts_visible_to(user).count(),
         "contact_count": contact_selectors.contacts_visible_to(user).count(),
-        "recent_contacts": contact_selectors.contacts_visible_to(user).select_related("primary_account").order_by("-updated_at", "-id")[:8],
-        "recent_accounts": contact_selectors.accounts_visible_to(user).order_by("-updated_at", "-id")[:8],
-        "recent_entries": contact_selectors.timeline_entries_visible_to(user).order_by("-occurred_at", "-id")[:10],
+        "recent_contacts": contact_selectors.contacts_visible_to(user)
+        .select_related("primary_account")
+        .order_by("-updated_at", "-id")[:8],
+        "recent_accounts": contact_selectors.accounts_visible_to(user).order_by(
+            "-updated_at", "-id"
+        )[:8],
+        "recent_entries": contact_selectors.timeline_entries_visible_to(user).order_by(
+            "-occurred_at", "-id"
+        )[:10],
     }
     return render(request, "web/home.html", context)
 
@@ -40,9 +46,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:200]
-    hits = search_index.search(request.user, query, limit=8 if request.GET.get("partial") else 50) if query else []
+    hits = (
+        search_index.search(request.user, query, limit=8 if request.GET.get("partial") else 50)
+        if query
+        else []
+    )
     results = [{"hit": h, "url": hit_url(h.entity, h.object_id)} for h in hits]
-    template = "web/search_results.html" if request.GET.get("partial") and is_htmx(request) else "web/search.html"
+    template = (
+        "web/search_results.html"
+        if request.GET.get("partial") and is_htmx(request)
+        else "web/search.html"
+    )
     return render(request, template, {"query": query, "search_query": query, "results": results})
 
 
@@ -53,7 +67,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "language":
             try:
-                services.user_set_language(actor=request.user, language=request.POST.get("language", ""))
+                services.user_set_language(
+                    actor=request.user, language=request.POST.get("language", "")
+                )
             except ValidationFailed:
                 messages.error(request, _("Select a valid language."))
             else:
@@ -63,10 +79,14 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your language was saved."))
                 return redirect("web:profile")
         elif action == "create_token":
-            _token, new_token = services.token_create(user=request.user, name=request.POST.get("name", "")[:100])
+            _token, new_token = services.token_create(
+                user=request.user, name=request.POST.get("name", "")[:100]
+            )
         elif action == "revoke_token":
             try:
-                services.token_revoke(actor=request.user, token_id=int(request.POST.get("token_id", "0")))
+                services.token_revoke(
+                    actor=request.user, token_id=int(request.POST.get("token_id", "0"))
+                )
                 messages.success(request, _("The token was revoked."))
             except (NotFound, ValueError):
                 messages.error(request, _("This token does not exist."))
@@ -115,15 +135,24 @@ def user_create(request: HttpRequest) -> HttpResponse:
         values = request.POST
         try:
             services.user_create(
-                actor=request.user, email=values.get("email", ""), password=values.get("password", ""),
-                role=values.get("role", ""), full_name=values.get("full_name", ""),
+                actor=request.user,
+                email=values.get("email", ""),
+                password=values.get("password", ""),
+                role=values.get("role", ""),
+                full_name=values.get("full_name", ""),
                 team_names=[t for t in values.getlist("teams") if t],
             )
             messages.success(request, _("The user was created."))
             return redirect(reverse("web:settings") + "#users")
         except ValidationFailed as exc:
             errors = exc.fields
-    context = {"nav": "settings", "errors": errors, "values": values, "roles": Role.objects.all(), "teams": selectors.teams_all()}
+    context = {
+        "nav": "settings",
+        "errors": errors,
+        "values": values,
+        "roles": Role.objects.all(),
+        "teams": selectors.teams_all(),
+    }
     return render(request, "web/user_form.html", context, status=422 if errors else 200)
 
 
@@ -136,30 +165,66 @@ def custom_field_form(request: HttpRequest, field_id: int | None = None) -> Http
     errors: dict = {}
     values = {}
     if definition:
-        values = {k: getattr(definition, k) for k in ("entity", "key", "label", "label_de", "field_type", "is_required", "help_text", "position", "is_active")}
+        values = {
+            k: getattr(definition, k)
+            for k in (
+                "entity",
+                "key",
+                "label",
+                "label_de",
+                "field_type",
+                "is_required",
+                "help_text",
+                "position",
+                "is_active",
+            )
+        }
         values["choices"] = "\n".join(definition.choices)
     if request.method == "POST":
         post = request.POST
         data = {
-            "label": post.get("label", ""), "label_de": post.get("label_de", ""),
-            "choices": post.get("choices", ""), "is_required": "is_required" in post,
-            "help_text": post.get("help_text", ""), "position": post.get("position", "0"),
+            "label": post.get("label", ""),
+            "label_de": post.get("label_de", ""),
+            "choices": post.get("choices", ""),
+            "is_required": "is_required" in post,
+            "help_text": post.get("help_text", ""),
+            "position": post.get("position", "0"),
             "is_active": "is_active" in post,
         }
         if definition is None:
-            data.update({"entity": post.get("entity", ""), "key": post.get("key", ""), "field_type": post.get("field_type", "")})
+            data.update(
+                {
+                    "entity": post.get("entity", ""),
+                    "key": post.get("key", ""),
+                    "field_type": post.get("field_type", ""),
+                }
+            )
         try:
             if definition is None:
                 services.custom_field_create(actor=request.user, data=data)
             else:
-                services.custom_field_update(actor=request.user, field_id=definition.pk, data=data, version=post.get("version"))
+                services.custom_field_update(
+                    actor=request.user,
+                    field_id=definition.pk,
+                    data=data,
+                    version=post.get("version"),
+                )
             messages.success(request, _("The custom field was saved."))
             return redirect(reverse("web:settings") + "#custom-fields")
         except ValidationFailed as exc:
             errors = exc.fields
-            values = {**values, **post.dict(), "is_required": "is_required" in post, "is_active": "is_active" in post}
+            values = {
+                **values,
+                **post.dict(),
+                "is_required": "is_required" in post,
+                "is_active": "is_active" in post,
+            }
     context = {
-        "nav": "settings", "definition": definition, "values": values, "errors": errors,
-        "field_types": FieldType.choices, "entities": [("account", _("Account")), ("contact", _("Contact"))],
+        "nav": "settings",
+        "definition": definition,
+        "values": values,
+        "errors": errors,
+        "field_types": FieldType.choices,
+        "entities": [("account", _("Account")), ("contact", _("Contact"))],
     }
     return render(request, "web/custom_field_form.html", context, status=422 if errors else 200)
