@@ -40,7 +40,7 @@ from typing import Any
 BATCH = 50_000
 TIMELINE_PER_CONTACT = 5
 OWNERS = 12
-FTS_HASHSIZE = 256 * 1024 * 1024  # FTS5 pending-terms buffer while loading (side file only)
+FTS_HASHSIZE = 268435456  # FTS5 pending-terms buffer while loading (side file only)
 # occurred_at of entry n of contact c: now minus this many minutes (within the last year).
 OFFSET_SQL = "((c.id * 7919 + {n} * 104729) % 525600)"
 
@@ -194,8 +194,10 @@ def _name_pools(rng: random.Random) -> tuple[list[tuple[str, str]], list[str]]:
     return first, last
 
 
-def _fts_builder(queue: Any, path: str, create_sql: str, table: str) -> None:
-    """Child process: build the FTS5 index in a side file from the rows in ``queue``."""
+def _fts_builder(queue: Any, done: Any, path: str, create_sql: str, table: str) -> None:
+    """Child process: build the FTS5 index in a side file from the rows in ``queue``; put
+    the seconds it was busy into ``done``."""
+    busy = 0.0
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
@@ -204,9 +206,13 @@ def _fts_builder(queue: Any, path: str, create_sql: str, table: str) -> None:
     db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
     db.execute("BEGIN")
     while (rows := queue.get()) is not None:
+        t = time.perf_counter()
         db.executemany(f"INSERT INTO {table}(rowid, body) VALUES (?, ?)", rows)
+        busy += time.perf_counter() - t
+    t = time.perf_counter()
     db.execute("COMMIT")
     db.close()
+    done.put(busy + time.perf_counter() - t)
 
 
 def seed(size: int, db_path: Path) -> dict[str, Any]:
@@ -325,8 +331,8 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         0
     ]
     mp = multiprocessing.get_context("fork")
-    queue = mp.Queue(maxsize=4)
-    builder = mp.Process(target=_fts_builder, args=(queue, str(side_path), create_fts, FTS_TABLE))
+    queue, done = mp.Queue(), mp.Queue()  # unbounded: the main process never waits for it
+    builder = mp.Process(target=_fts_builder, args=(queue, done, str(side_path), create_fts, FTS_TABLE))
     builder.start()
 
     # --- accounts ---------------------------------------------------------------------------
@@ -536,6 +542,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
 
     # --- the FTS index from next door -------------------------------------------------------
     t = time.perf_counter()
+    phases["fts: builder busy"] = done.get(timeout=3600)
     builder.join()
     timed("fts: wait", t)
     if builder.exitcode != 0:
