@@ -40,7 +40,7 @@ from typing import Any
 BATCH = 50_000
 TIMELINE_PER_CONTACT = 5
 OWNERS = 12
-FTS_HASHSIZE = 268435456  # FTS5 pending-terms buffer while loading (side file only)
+FTS_HASHSIZE = 1073741824  # FTS5 pending-terms buffer while loading (side file only)
 # occurred_at of entry n of contact c: now minus this many minutes (within the last year).
 OFFSET_SQL = "((c.id * 7919 + {n} * 104729) % 525600)"
 
@@ -305,7 +305,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             raise RuntimeError(f"fold() is not character-wise for {text!r}")
 
     db = sqlite3.connect(db_path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-1048576", "temp_store=MEMORY",
+    for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-4194304", "mmap_size=17179869184", "temp_store=MEMORY",
                    "foreign_keys=OFF"):  # fmt: skip
         db.execute(f"PRAGMA {pragma}")
 
@@ -332,7 +332,9 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     ]
     mp = multiprocessing.get_context("fork")
     queue, done = mp.Queue(), mp.Queue()  # unbounded: the main process never waits for it
-    builder = mp.Process(target=_fts_builder, args=(queue, done, str(side_path), create_fts, FTS_TABLE))
+    builder = mp.Process(
+        target=_fts_builder, args=(queue, done, str(side_path), create_fts, FTS_TABLE)
+    )
     builder.start()
 
     # --- accounts ---------------------------------------------------------------------------

@@ -916,3 +916,46 @@ def test_cannot_log_on_an_invisible_record(sales1, sales2):
         log_interaction(sales1, contact_id=hidden.pk)
     assert exc.value.fields == {"contact_id": ["Select a record you can see."]}
     assert Contact.objects.get(pk=hidden.pk).last_interaction_at is None
+
+
+# BUG (source): moving a timeline entry to another contact is silently lost.
+# timeline_entry_update only saves when kind/direction/subject/body/occurred_at differ, so a
+# change of contact_id (or account_id) is never written, while the returned object claims it
+# was; and _touch_last_interaction only refreshes the new record, so the old contact would
+# keep a stale last_interaction_at. Proposed fix in contacts/services.py: include "account" and
+# "contact" (as str or pk) in the before/after snapshot, and after saving call
+# _touch_last_interaction for the old account/contact as well as the new ones.
+def test_moving_an_entry_to_another_contact(sales1):
+    wrong = make_contact(sales1, last_name="Falsch")
+    right = make_contact(sales1, last_name="Richtig")
+    entry = log_interaction(sales1, contact_id=wrong.pk, subject="Anruf")
+    s.timeline_entry_update(actor=sales1, entry_id=entry.pk, data={"contact_id": right.pk})
+    assert TimelineEntry.objects.get(pk=entry.pk).contact_id == right.pk
+    assert [e.subject for e in selectors.timeline_of(sales1, right)] == ["Anruf"]
+    assert selectors.timeline_of(sales1, wrong) == []
+    assert Contact.objects.get(pk=wrong.pk).last_interaction_at is None
+    assert Contact.objects.get(pk=right.pk).last_interaction_at == entry.occurred_at
+
+
+# BUG (source): unknown keys inside emails/phones/addresses are silently dropped, while an
+# unknown top-level field is an error. _clean_emails passes a throw-away Cleaner to
+# _reject_unknown (its errors are lost) and _clean_phones/_clean_addresses do not check at all.
+# Proposed fix in contacts/services.py: call
+#     _reject_unknown(item, [...allowed...], Cleaner(prefix=...)) -> merge into ``cleaner``
+# i.e. build the prefixed Cleaner, run _reject_unknown on it, then cleaner.merge(it); allowed
+# keys: emails address/kind/id, phones number/kind/id, addresses the address fields + id.
+def test_unknown_keys_in_nested_items_are_field_errors(sales1):
+    before = table_sizes()
+    with pytest.raises(ValidationFailed) as exc:
+        make_contact(
+            sales1,
+            emails=[{"address": "a@b.de", "label": "privat"}],
+            phones=[{"number": "030 1234567", "ext": "12"}],
+            addresses=[{"city": "Berlin", "zip": "10117"}],
+        )
+    assert exc.value.fields == {
+        "emails.0.label": ["Unknown field."],
+        "phones.0.ext": ["Unknown field."],
+        "addresses.0.zip": ["Unknown field."],
+    }
+    assert table_sizes() == before

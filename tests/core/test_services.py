@@ -83,6 +83,24 @@ def test_user_joins_an_existing_team(admin, team1):
     assert Team.objects.count() == 1
 
 
+# BUG (source): user_create joins teams with Team.objects.get_or_create(name=...), which is
+# case-sensitive and skips the team-name rules, while team_create treats "vertrieb nord" and
+# "Vertrieb Nord" as the same team. So a user created with team_names=["vertrieb nord"] lands
+# in a new duplicate team (and [""] makes a team without a name). Proposed fix in
+# core/services.py user_create: clean each name with c.text(..., max_length=120, required=True),
+# look up Team.objects.filter(name__iexact=name).first() and create only when there is none.
+def test_user_joins_an_existing_team_whatever_the_case(admin, team1):
+    user = core.user_create(
+        actor=admin,
+        email="y@example.de",
+        password=PASSWORD,
+        role="sales",
+        team_names=["vertrieb nord"],
+    )
+    assert list(user.teams.all()) == [team1]
+    assert Team.objects.count() == 1
+
+
 @pytest.mark.parametrize("role", ["manager", "sales", "read_only"])
 def test_only_administrators_create_users(role):
     actor = make_user(role)

@@ -43,6 +43,16 @@ from farley.core.validation import Cleaner
 from farley.core.visibility import can_write, is_administrator, team_ids, visibility_scope
 
 MAX_ITEMS = 50
+ADDRESS_KEYS = [
+    "kind",
+    "street",
+    "house_number",
+    "extra",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+]
 LANGUAGE_CODES = [
     "",
     "de",
@@ -131,7 +141,9 @@ def _clean_list(cleaner: Cleaner, field: str, value: Any) -> list[dict[str, Any]
 def _clean_emails(cleaner: Cleaner, value: Any) -> list[dict[str, str]]:
     result, seen = [], set()
     for i, item in enumerate(_clean_list(cleaner, "emails", value)):
-        _reject_unknown(item, ["address", "kind", "id"], Cleaner(prefix=f"emails.{i}."))
+        nested = Cleaner(prefix=f"emails.{i}.")
+        _reject_unknown(item, ["address", "kind"], nested)
+        cleaner.merge(nested)
         address = cleaner.email(f"emails.{i}.address", item.get("address"), required=True)
         kind = cleaner.choice(
             f"emails.{i}.kind", item.get("kind") or EmailKind.WORK, EmailKind.choices
@@ -146,6 +158,9 @@ def _clean_emails(cleaner: Cleaner, value: Any) -> list[dict[str, str]]:
 def _clean_phones(cleaner: Cleaner, value: Any, region: str) -> list[dict[str, str]]:
     result, seen = [], set()
     for i, item in enumerate(_clean_list(cleaner, "phones", value)):
+        nested = Cleaner(prefix=f"phones.{i}.")
+        _reject_unknown(item, ["number", "kind"], nested)
+        cleaner.merge(nested)
         number = cleaner.phone(f"phones.{i}.number", item.get("number"), region=region or "DE")
         kind = cleaner.choice(
             f"phones.{i}.kind", item.get("kind") or PhoneKind.WORK, PhoneKind.choices
@@ -161,6 +176,9 @@ def _clean_addresses(cleaner: Cleaner, value: Any) -> list[dict[str, str]]:
     result = []
     for i, item in enumerate(_clean_list(cleaner, "addresses", value)):
         p = f"addresses.{i}."
+        nested = Cleaner(prefix=p)
+        _reject_unknown(item, ADDRESS_KEYS, nested)
+        cleaner.merge(nested)
         country = cleaner.country(p + "country", item.get("country") or "DE", required=True)
         address = {
             "kind": cleaner.choice(
@@ -939,9 +957,17 @@ def timeline_entry_update(
         data = {k: v for k, v in data.items() if k != "version"}
         values, cleaner = _clean_timeline(actor, data, entry)
         cleaner.raise_if_invalid()
-        before = {
-            f: getattr(entry, f) for f in ("kind", "direction", "subject", "body", "occurred_at")
-        }
+        tracked = (
+            "kind",
+            "direction",
+            "subject",
+            "body",
+            "occurred_at",
+            "account_id",
+            "contact_id",
+        )
+        previous = TimelineEntry(account_id=entry.account_id, contact_id=entry.contact_id)
+        before = {f: getattr(entry, f) for f in tracked}
         for key, value in values.items():
             setattr(entry, key, value)
         after = {f: getattr(entry, f) for f in before}
@@ -958,6 +984,7 @@ def timeline_entry_update(
                 after=after,
             )
             _touch_last_interaction(entry)
+            _touch_last_interaction(previous)
     return entry
 
 

@@ -112,7 +112,11 @@ def _substring_candidates(base, terms: list[str]):
     long_terms = [t for t in terms if len(t) >= 3]
     if connection.vendor == "sqlite":
         if not long_terms:
-            return base.filter(title__istartswith=terms[0]) if terms else base.none()
+            # The trigram index needs 3 characters; short words (e.g. a CJK surname) scan titles.
+            short = base
+            for term in terms:
+                short = short.filter(title__icontains=term)
+            return short if terms else base.none()
         expr = " AND ".join(_fts_quote(t) for t in long_terms)
         base = base.filter(
             id__in=RawSQL(FTS_MATCH_SQL, [expr])  # noqa: S611
@@ -155,7 +159,8 @@ def search(
 ) -> list[SearchHit]:
     """The records ``user`` may see that match ``query``, best first."""
     terms = query_terms(query or "")
-    if not terms or len("".join(terms)) < 2:
+    joined = "".join(terms)
+    if not terms or (len(joined) < 2 and not any(ord(ch) >= 0x2E80 for ch in joined)):
         return []
     base = SearchDocument.objects.filter(visibility_q(user))
     if entities:

@@ -74,6 +74,11 @@ def user_create(
     except DjangoValidationError as exc:
         for message in exc.messages:
             c.add("password", message)
+    clean_team_names = []
+    for name in team_names or []:
+        cleaned = c.text("teams", name, max_length=120, required=True)
+        if cleaned and cleaned.casefold() not in {n.casefold() for n in clean_team_names}:
+            clean_team_names.append(cleaned)
     c.raise_if_invalid()
     with transaction.atomic():
         user = User.objects.create_user(
@@ -84,8 +89,8 @@ def user_create(
             language=language,
             is_staff=role_obj.is_administrator,
         )
-        for name in team_names or []:
-            team, _created = Team.objects.get_or_create(name=name.strip())
+        for name in clean_team_names:
+            team = Team.objects.filter(name__iexact=name).first() or Team.objects.create(name=name)
             user.teams.add(team)
         history.record_change(
             entity="user",

@@ -19,4 +19,4 @@ def digits(text: str) -> str:
 
 
 def looks_like_phone(text: str) -> bool:
-    return bool(re.fullmatch(r"[+\d][\d\s/().\-]{4,}", text.strip())) and len(digits(text)) >= 5
+    return bool(re.fullmatch(r"[+(\d][\d\s/().\-]{4,}", text.strip())) and len(digits(text)) >= 5
