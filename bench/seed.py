@@ -305,7 +305,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             raise RuntimeError(f"fold() is not character-wise for {text!r}")
 
     db = sqlite3.connect(db_path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-4194304", "mmap_size=17179869184", "temp_store=MEMORY",
+    for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-1048576", "temp_store=MEMORY",
                    "foreign_keys=OFF"):  # fmt: skip
         db.execute(f"PRAGMA {pragma}")
 
@@ -416,7 +416,6 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     fold_last = {n: fold(n) for n in lasts}
     jobs_folded = [(job, dept, part(job), part(dept)) for job, dept in JOBS]
     surnames: set[str] = set()
-    berlin_ids: list[int] = []
     for start in range(0, size, BATCH):
         t = time.perf_counter()
         count = min(BATCH, size - start)
@@ -445,7 +444,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             owner_id, team_id = owners[a % OWNERS]
             # the newest of the contact's timeline entries (see OFFSET_SQL)
             latest = now - dt.timedelta(
-                minutes=min((cid * 7919 + n * 104729) % 525600 for n in range(5))
+                minutes=min((cid * 7919 + n * 104729) % 525600 for n in range(TIMELINE_PER_CONTACT))
             )
             contacts.append((
                 cid, salutation, first, last, job, department, "de", a + 1, email, phone, plz, city, "DE",
@@ -484,8 +483,6 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
                 samples.append((parts, body))
             if cid <= 400:
                 surnames.add(last)
-            if plz.startswith("10") and len(berlin_ids) < 200:
-                berlin_ids.append(cid)
             sid = n_accounts + cid
             search.append((sid, "contact", cid, owner_id, team_id, title, subtitle, body))
             fts.append((sid, body))
@@ -606,7 +603,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     db.close()
     return {
         "size": size, "migrate_s": migrate_s, "seed_s": seed_s, "phases": phases, "counts": counts,
-        "surnames": sorted(surnames)[:20], "berlin_ids": berlin_ids[:50], "db_bytes": db_path.stat().st_size,
+        "surnames": sorted(surnames)[:20], "db_bytes": db_path.stat().st_size,
     }  # fmt: skip
 
 
