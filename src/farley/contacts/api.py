@@ -6,17 +6,24 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict
 
 from farley.contacts import selectors, services
 from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
-from farley.core.apiutil import ERRORS, ChangeOut, change_out, query_params, requested_version
+from farley.core.apiutil import (
+    ERRORS,
+    ChangeOut,
+    api_page,
+    change_out,
+    query_params,
+    requested_version,
+)
 from farley.core.errors import NotFound
 from farley.core.history import history_for
-from farley.core.validation import Cleaner, phone_display
+from farley.core.validation import phone_display
 
 router = Router()
 
@@ -499,26 +506,12 @@ def relationship_out(rel: Relationship) -> dict[str, Any]:
 def list_relationships(
     request: HttpRequest, account_id: int | None = None, contact_id: int | None = None
 ):
-    from django.db.models import Q
-
-    from farley.core.pagination import BadCursor, keyset_page
-
     queryset = selectors.relationships_visible_to(request.user)
     if account_id:
         queryset = queryset.filter(Q(from_account_id=account_id) | Q(to_account_id=account_id))
     if contact_id:
         queryset = queryset.filter(Q(from_contact_id=contact_id) | Q(to_contact_id=contact_id))
-    c = Cleaner()
-    limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
-    c.raise_if_invalid()
-    try:
-        page = keyset_page(
-            queryset, fields=["created_at"], limit=limit, cursor=request.GET.get("cursor") or None
-        )
-    except BadCursor:
-        from farley.core.errors import ValidationFailed
-
-        raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+    page = api_page(request, queryset, ["created_at"])
     return {"items": [relationship_out(r) for r in page.items], "next_cursor": page.next_cursor}
 
 
@@ -597,9 +590,6 @@ def list_timeline(
     contact_id: int | None = None,
     kind: str | None = None,
 ):
-    from farley.core.errors import ValidationFailed
-    from farley.core.pagination import BadCursor, keyset_page
-
     queryset = selectors.timeline_entries_visible_to(request.user)
     if account_id:
         queryset = queryset.filter(account_id=account_id)
@@ -607,19 +597,7 @@ def list_timeline(
         queryset = queryset.filter(contact_id=contact_id)
     if kind:
         queryset = queryset.filter(kind__in=kind.split(","))
-    c = Cleaner()
-    limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
-    c.raise_if_invalid()
-    try:
-        page = keyset_page(
-            queryset,
-            fields=["occurred_at"],
-            descending=True,
-            limit=limit,
-            cursor=request.GET.get("cursor") or None,
-        )
-    except BadCursor:
-        raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+    page = api_page(request, queryset, ["occurred_at"], descending=True)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 

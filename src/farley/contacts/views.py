@@ -256,36 +256,8 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 # --- forms ----------------------------------------------------------------------------------
 
-ACCOUNT_SIMPLE = [
-    "name",
-    "legal_form",
-    "industry_code",
-    "industry_label",
-    "employees",
-    "annual_revenue",
-    "revenue_currency",
-    "website",
-    "vat_id",
-    "status",
-    "description",
-    "owner_id",
-    "team_id",
-    "parent_id",
-]
-CONTACT_SIMPLE = [
-    "salutation",
-    "academic_title",
-    "first_name",
-    "last_name",
-    "job_title",
-    "department",
-    "language",
-    "birthday",
-    "preferred_channel",
-    "description",
-    "owner_id",
-    "team_id",
-]
+ACCOUNT_SIMPLE = [*services.ACCOUNT_FIELDS, "owner_id", "team_id"]
+CONTACT_SIMPLE = [*services.CONTACT_FIELDS, "owner_id", "team_id"]
 
 
 def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:

@@ -11,11 +11,10 @@ from ninja import Router, Schema
 from pydantic import ConfigDict
 
 from farley.core import entities, selectors, services
-from farley.core.apiutil import ERRORS, ChangeOut, change_out, requested_version
-from farley.core.errors import NotFound, ValidationFailed
+from farley.core.apiutil import ERRORS, ChangeOut, api_page, change_out, requested_version
+from farley.core.errors import NotFound
 from farley.core.history import history_for
 from farley.core.models import CustomFieldDefinition, Team, User
-from farley.core.pagination import BadCursor, keyset_page
 from farley.core.search import search
 from farley.core.validation import Cleaner
 
@@ -24,20 +23,6 @@ router = Router()
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
-
-
-class ListParams:
-    @staticmethod
-    def page(request: HttpRequest, queryset, fields: list[str]):
-        c = Cleaner()
-        limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
-        c.raise_if_invalid()
-        try:
-            return keyset_page(
-                queryset, fields=fields, limit=limit, cursor=request.GET.get("cursor") or None
-            )
-        except BadCursor:
-            raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -81,7 +66,7 @@ def list_users(request: HttpRequest):
         queryset = queryset.filter(teams__id=Cleaner().integer("team", team) or 0)
     if role := request.GET.get("role"):
         queryset = queryset.filter(role__key=role)
-    page = ListParams.page(request, queryset, ["email"])
+    page = api_page(request, queryset, ["email"])
     return {"items": [user_out(u) for u in page.items], "next_cursor": page.next_cursor}
 
 
@@ -128,7 +113,7 @@ class TeamList(Schema):
 
 @router.get("/teams", response={200: TeamList, **ERRORS}, tags=["teams"])
 def list_teams(request: HttpRequest):
-    page = ListParams.page(request, Team.objects.all(), ["name"])
+    page = api_page(request, Team.objects.all(), ["name"])
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -220,7 +205,7 @@ class CustomFieldList(Schema):
 def list_custom_fields(
     request: HttpRequest, entity: str | None = None, include_inactive: bool = False
 ):
-    page = ListParams.page(
+    page = api_page(
         request,
         selectors.custom_fields(entity, include_inactive=include_inactive),
         ["entity", "key"],

@@ -9,7 +9,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Schema
 
+from farley.core.errors import ValidationFailed
 from farley.core.models import ChangeRecord
+from farley.core.pagination import BadCursor, Page, keyset_page
+from farley.core.validation import Cleaner
 
 
 class ErrorBody(Schema):
@@ -64,3 +67,22 @@ def requested_version(request: HttpRequest, body_version: Any) -> Any:
 
 def query_params(request: HttpRequest) -> dict[str, str]:
     return {key: request.GET.get(key, "") for key in request.GET}
+
+
+def api_page(
+    request: HttpRequest, queryset, fields: list[str], *, descending: bool = False
+) -> Page:
+    """One keyset page from ``?limit=&cursor=``; bad values are 422 field errors."""
+    c = Cleaner()
+    limit = c.integer("limit", request.GET.get("limit") or 50, minimum=1, maximum=200) or 50
+    c.raise_if_invalid()
+    try:
+        return keyset_page(
+            queryset,
+            fields=fields,
+            descending=descending,
+            limit=limit,
+            cursor=request.GET.get("cursor") or None,
+        )
+    except BadCursor:
+        raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
