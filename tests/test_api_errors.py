@@ -164,20 +164,21 @@ def test_non_integer_path_parameter(api):
     assert list(error["fields"]) == ["contact_id"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: django-ninja answers 405 with text/plain b'Method not allowed', "
-    "not the {'error': ...} envelope (STATUS_CODES even has 'method_not_allowed')",
-    strict=True,
-)
 def test_method_not_allowed(api):
     response = api.put(CONTACTS + "/1", "{}", content_type="application/json")
     assert_error(response, 405, "method_not_allowed")
 
 
-@pytest.mark.xfail(
-    reason="BUG: an unknown path under /api/v1/ answers Django's HTML 404 page, "
-    "not the {'error': ...} envelope",
-    strict=True,
-)
 def test_unknown_api_path(api):
     assert_error(api.get("/api/v1/no-such-endpoint"), 404, "not_found")
+
+
+def test_method_not_allowed_names_the_allowed_methods(api):
+    response = api.put(CONTACTS + "/1", "{}", content_type="application/json")
+    assert "PATCH" in response["Allow"]
+
+
+def test_unknown_path_outside_the_api_stays_an_html_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")

@@ -19,8 +19,11 @@ def test_fold_lowers_and_strips_accents_but_keeps_cjk_and_emoji():
     assert fold("李小龙 😀") == "李小龙 😀"
 
 
-def test_phone_numbers_are_indexed_also_as_bare_digits():
-    assert document_text(["Max", "", "+49301234567"]) == "max | +49301234567 | 49301234567"
+def test_document_text_folds_each_part_once_and_skips_empty_and_contained_parts():
+    text = document_text(
+        ["Max Müller", "", "Vertrieb · ACME · Köln", "Köln", "+49301234567", "MAX"]
+    )
+    assert text == "max muller | vertrieb · acme · koln | +49301234567"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q, prefetch_related_objects
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from farley.contacts import selectors, services
@@ -277,7 +277,7 @@ def list_accounts(request: HttpRequest):
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"])
 def create_account(request: HttpRequest, payload: AccountIn):
     account = services.account_create(actor=request.user, data=_payload(payload))
-    return 201, account_out(selectors.account_detail(request.user, account.pk))
+    return Status(201, account_out(selectors.account_detail(request.user, account.pk)))
 
 
 @router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
@@ -296,7 +296,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, tags=["accounts"])
 def delete_account(request: HttpRequest, account_id: int):
     services.account_delete(actor=request.user, account_id=account_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -417,7 +417,7 @@ def list_contacts(request: HttpRequest):
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
 def create_contact(request: HttpRequest, payload: ContactIn):
     contact = services.contact_create(actor=request.user, data=_payload(payload))
-    return 201, contact_out(selectors.contact_detail(request.user, contact.pk))
+    return Status(201, contact_out(selectors.contact_detail(request.user, contact.pk)))
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
@@ -436,7 +436,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
 def delete_contact(request: HttpRequest, contact_id: int):
     services.contact_delete(actor=request.user, contact_id=contact_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -518,7 +518,7 @@ def list_relationships(
 @router.post("/relationships", response={201: RelationshipOut, **ERRORS}, tags=["relationships"])
 def create_relationship(request: HttpRequest, payload: RelationshipIn):
     rel = services.relationship_create(actor=request.user, data=payload.model_dump())
-    return 201, relationship_out(rel)
+    return Status(201, relationship_out(rel))
 
 
 @router.get(
@@ -538,7 +538,7 @@ def get_relationship(request: HttpRequest, relationship_id: int):
 )
 def delete_relationship(request: HttpRequest, relationship_id: int):
     services.relationship_delete(actor=request.user, relationship_id=relationship_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- timeline entries -----------------------------------------------------------------------
@@ -603,8 +603,11 @@ def list_timeline(
 
 @router.post("/timeline-entries", response={201: TimelineOut, **ERRORS}, tags=["timeline"])
 def create_timeline_entry(request: HttpRequest, payload: TimelineIn):
-    return 201, services.timeline_entry_create(
-        actor=request.user, data=payload.model_dump(exclude_unset=True)
+    return Status(
+        201,
+        services.timeline_entry_create(
+            actor=request.user, data=payload.model_dump(exclude_unset=True)
+        ),
     )
 
 
@@ -636,7 +639,7 @@ def update_timeline_entry(request: HttpRequest, entry_id: int, payload: Timeline
 @router.delete("/timeline-entries/{entry_id}", response={204: None, **ERRORS}, tags=["timeline"])
 def delete_timeline_entry(request: HttpRequest, entry_id: int):
     services.timeline_entry_delete(actor=request.user, entry_id=entry_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

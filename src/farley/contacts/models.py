@@ -279,7 +279,10 @@ class PostalAddress(models.Model):
 class ContactAccountLink(models.Model):
     """A contact works at, or is otherwise tied to, an account, in a role."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="account_links")
+    # The (contact, account) unique index serves lookups by contact.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="account_links", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contact_links")
     role = models.CharField(_("role"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -401,14 +404,29 @@ class TimelineEntry(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("details"), blank=True)
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    # The (contact, -occurred_at) and (account, -occurred_at) indexes below serve these keys.
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="timeline"
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="timeline"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # users are deactivated, not deleted; no lookups by author yet
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -133,12 +133,16 @@ def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
         q &= _address_exists(parent, postal_code__startswith=plz.upper())
     plz_from, plz_to = get("postal_code_from"), get("postal_code_to")
     if plz_from or plz_to:
-        lookup = {}
+        lookup: dict[str, Any] = {}
         if plz_from:
             lookup["postal_code__gte"] = plz_from.upper()
         if plz_to:
             # "to 19" includes 19999: compare against the prefix range end.
             lookup["postal_code__lte"] = plz_to.upper() + "\uffff"
+        full = max(plz_from, plz_to, key=len)
+        if full.isdigit() and len(full) >= 4:
+            # Complete codes: "10000 to 19999" means German codes, not Vienna's "1010".
+            lookup["postal_code__length"] = len(full)
         q &= _address_exists(parent, **lookup)
     if city := get("city"):
         q &= _address_exists(parent, city__iexact=city)

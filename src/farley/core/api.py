@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from farley.core import entities, selectors, services
@@ -119,8 +119,8 @@ def list_teams(request: HttpRequest):
 
 @router.post("/teams", response={201: TeamOut, **ERRORS}, tags=["teams"])
 def create_team(request: HttpRequest, payload: TeamIn):
-    return 201, services.team_create(
-        actor=request.user, data=payload.model_dump(exclude_unset=True)
+    return Status(
+        201, services.team_create(actor=request.user, data=payload.model_dump(exclude_unset=True))
     )
 
 
@@ -142,7 +142,7 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch):
 @router.delete("/teams/{team_id}", response={204: None, **ERRORS}, tags=["teams"])
 def delete_team(request: HttpRequest, team_id: int):
     services.team_delete(actor=request.user, team_id=team_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/teams/{team_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["teams"])
@@ -215,7 +215,7 @@ def list_custom_fields(
 
 @router.post("/custom-fields", response={201: CustomFieldOut, **ERRORS}, tags=["custom fields"])
 def create_custom_field(request: HttpRequest, payload: CustomFieldIn):
-    return 201, services.custom_field_create(actor=request.user, data=payload.model_dump())
+    return Status(201, services.custom_field_create(actor=request.user, data=payload.model_dump()))
 
 
 @router.get(
@@ -242,7 +242,7 @@ def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFiel
 @router.delete("/custom-fields/{field_id}", response={204: None, **ERRORS}, tags=["custom fields"])
 def delete_custom_field(request: HttpRequest, field_id: int):
     services.custom_field_delete(actor=request.user, field_id=field_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- search ---------------------------------------------------------------------------------

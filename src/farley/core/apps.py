@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "farley.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from farley.core import lookups
+
+        lookups.install()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class UserLanguageMiddleware:
@@ -21,4 +22,36 @@ class UserLanguageMiddleware:
         response = self.get_response(request)
         if language:
             response.headers.setdefault("Content-Language", language)
+        return response
+
+
+API_PREFIX = "/api/"
+
+
+class ApiErrorEnvelopeMiddleware:
+    """Under /api/, a 404 for an unknown path or a 405 for a wrong method comes from Django or
+    django-ninja as HTML or plain text; answer the documented error JSON instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code in (404, 405)
+            and request.path.startswith(API_PREFIX)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from farley.api import error_response
+
+            if response.status_code == 404:
+                message = _("There is no API endpoint at this path.")
+            else:
+                message = _("The method %(method)s is not allowed here.") % {
+                    "method": request.method
+                }
+            replacement = error_response(request, response.status_code, message)
+            if "Allow" in response:
+                replacement["Allow"] = response["Allow"]
+            return replacement
         return response

@@ -168,11 +168,14 @@ class CustomerRecord(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # No single-column indexes: each subclass declares (owner, <sort>) and (team, <sort>)
+    # indexes, which serve the visibility filter and the foreign-key checks alike.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     team = models.ForeignKey(
         Team,
@@ -181,6 +184,7 @@ class CustomerRecord(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
@@ -190,6 +194,7 @@ class CustomerRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        db_index=False,  # users are deactivated, not deleted; no lookups by it
     )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 
@@ -318,7 +323,8 @@ class SearchDocument(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["entity", "object_id"], name="search_document_unique")
         ]
-        indexes = [models.Index(fields=["owner_id"]), models.Index(fields=["team_id"])]
+        # No owner/team indexes: searches start from the text index and only then filter by
+        # visibility, so they would cost every write and serve no read.
 
     def __str__(self) -> str:
         return f"{self.entity}#{self.object_id}"

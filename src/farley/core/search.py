@@ -10,10 +10,10 @@ use (:func:`farley.core.visibility.visibility_q`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
 from farley.core.models import SearchDocument, User
@@ -23,8 +23,6 @@ from farley.core.visibility import visibility_q
 CANDIDATES = 200
 FTS_TABLE = "core_search_fts"
 # Parameterised; the only values are bound with %s.
-FTS_MATCH_SQL = "SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s"
-FTS_RANKED_SQL = FTS_MATCH_SQL + " ORDER BY rank LIMIT 1000"
 FTS_DELETE_SQL = "DELETE FROM core_search_fts WHERE rowid = %s"
 FTS_INSERT_SQL = "INSERT INTO core_search_fts(rowid, body) VALUES (%s, %s)"
 
@@ -39,15 +37,19 @@ class SearchHit:
 
 
 def document_text(parts: list[str]) -> str:
-    """Folded text of a record; phone numbers also as bare digits so any format matches."""
-    pieces = []
-    for part in parts:
-        if not part:
-            continue
-        pieces.append(fold(part))
-        if part.startswith("+") and part[1:].isdigit():
-            pieces.append(part[1:])
-    return " | ".join(pieces)
+    """Folded text of a record, for substring search: phone numbers are stored in E.164, so
+    their digits match "030 1234567" and "+49 30 1234567" alike (see :func:`query_terms`)."""
+    return join_folded(fold(part) for part in parts if part)
+
+
+def join_folded(pieces: Iterable[str]) -> str:
+    """``pieces`` joined by " | ", leaving out each one already contained in the text so far:
+    it adds nothing to a substring search and only makes the index bigger."""
+    text = ""
+    for piece in pieces:
+        if piece and piece not in text:
+            text = f"{text} | {piece}" if text else piece
+    return text
 
 
 def index_document(
@@ -108,6 +110,18 @@ def _fts_quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _fts_join(base, expr: str):
+    """``base`` joined with the FTS5 matches of ``expr``. A join, not ``id IN (subquery)``:
+    SQLite then walks the matches and stops at the LIMIT, and the visibility filter applies
+    before it, so a restricted user's matches are never cut off by other people's records."""
+    table = base.model._meta.db_table
+    return base.extra(  # noqa: S610 (the only value, expr, is a bound parameter)
+        tables=[FTS_TABLE],
+        where=[f'{FTS_TABLE}.rowid = "{table}"."id"', f"{FTS_TABLE} MATCH %s"],
+        params=[expr],
+    )
+
+
 def _substring_candidates(base, terms: list[str]):
     long_terms = [t for t in terms if len(t) >= 3]
     if connection.vendor == "sqlite":
@@ -117,10 +131,7 @@ def _substring_candidates(base, terms: list[str]):
             for term in terms:
                 short = short.filter(title__icontains=term)
             return short if terms else base.none()
-        expr = " AND ".join(_fts_quote(t) for t in long_terms)
-        base = base.filter(
-            id__in=RawSQL(FTS_MATCH_SQL, [expr])  # noqa: S611
-        )
+        base = _fts_join(base, " AND ".join(_fts_quote(t) for t in long_terms))
     else:
         for term in terms:
             base = base.filter(body__icontains=term)
@@ -134,7 +145,9 @@ def _fuzzy_candidates(base, terms: list[str]):
     if connection.vendor == "sqlite":
         trigrams = {t[i : i + 3] for t in long_terms for i in range(len(t) - 2)}
         expr = " OR ".join(_fts_quote(t) for t in sorted(trigrams))
-        return base.filter(id__in=RawSQL(FTS_RANKED_SQL, [expr]))  # noqa: S611
+        return _fts_join(base, expr).extra(  # noqa: S610
+            select={"fts_rank": f"{FTS_TABLE}.rank"}, order_by=["fts_rank"]
+        )
     query = " ".join(long_terms)
     return (
         base.extra(where=["%s <%% body"], params=[query])
