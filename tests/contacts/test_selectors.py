@@ -105,16 +105,6 @@ def test_timeline_of_a_private_contact_is_not_shown(shared, admin, sales1):
     assert [e.subject for e in selectors.timeline_of(sales1, mine)] == ["Besuch bei Nora"]
 
 
-# BUG (source): an entry logged on a contact is also attached to the contact's primary account
-# (timeline_entry_create sets entry.account), and both timeline_of(account) and
-# timeline_entries_visible_to accept an entry when its *account* is visible. So a sales user of
-# team 1 reads (and may edit) the timeline of team 2's private contact through a shared account.
-# Proposed fix in farley/contacts/selectors.py: an entry is visible only if every record it
-# names is visible, e.g. in timeline_entries_visible_to
-#     .filter(Q(account__isnull=True) | Q(account__in=accounts),
-#             Q(contact__isnull=True) | Q(contact__in=contacts))
-# and in timeline_of(account) replace the OR with
-#     .filter(Q(contact__isnull=True) | Q(contact__in=contacts_visible_to(user).values("pk")))
 def test_private_contacts_timeline_does_not_leak_through_a_shared_account(shared, admin, sales1):
     account, secret, mine = shared
     log_interaction(sales1, contact_id=mine.pk, subject="Besuch bei Nora")
@@ -388,11 +378,6 @@ def test_bad_filters_are_ignored_in_the_ui(crm, admin):
 
 
 def test_interaction_date_filter_works_without_naive_datetime_warnings(crm, admin):
-    # BUG (source, minor): _filter_q compares the DateTimeField last_interaction_at with a
-    # plain date, so Django warns "DateTimeField ... received a naive datetime" on every use
-    # (noise in logs; an error under -W error). Proposed fix in contacts/selectors.py:
-    #     moment = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    # and filter with that instead of the date.
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert names("contact", admin, interaction_from="2024-03-12") == [
@@ -401,11 +386,6 @@ def test_interaction_date_filter_works_without_naive_datetime_warnings(crm, admi
         ]
 
 
-# BUG (source): tags are case-insensitive everywhere else ("vip" reuses the tag "VIP", and the
-# database forbids both), but the tag filter matches the exact spelling, so tag=vip finds
-# nothing. Proposed fix in contacts/selectors.py _filter_q: build
-#     Q(tags__name__iexact=n1) | Q(tags__name__iexact=n2) ...
-# (or compare Lower("tags__name") with the lower-cased names).
 def test_tag_filter_ignores_case(crm, admin):
     assert names("contact", admin, tag="vip") == ["Anna Albrecht"]
 

@@ -23,6 +23,7 @@ from farley.contacts.models import (
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.history import history_for
 from farley.core.models import ChangeRecord, SearchDocument, Tag
+from farley.core.search import search
 from tests.factories import log_interaction, make_account, make_contact, make_user, relate
 
 pytestmark = pytest.mark.django_db
@@ -860,6 +861,21 @@ def test_latest_interaction_wins_and_deleting_it_falls_back(sales1):
     assert Contact.objects.get(pk=contact.pk).last_interaction_at == now - dt.timedelta(days=5)
 
 
+def test_a_planned_entry_in_the_future_is_not_the_last_interaction(sales1):
+    contact = make_contact(sales1)
+    past = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    log_interaction(sales1, contact_id=contact.pk, occurred_at=past.isoformat())
+    future = timezone.now() + dt.timedelta(days=7)
+    log_interaction(
+        sales1,
+        contact_id=contact.pk,
+        kind="meeting",
+        subject="Termin",
+        occurred_at=future.isoformat(),
+    )
+    assert Contact.objects.get(pk=contact.pk).last_interaction_at == past
+
+
 def test_deleting_the_only_entry_clears_last_interaction(sales1):
     contact = make_contact(sales1)
     entry = log_interaction(sales1, contact_id=contact.pk)
@@ -918,13 +934,6 @@ def test_cannot_log_on_an_invisible_record(sales1, sales2):
     assert Contact.objects.get(pk=hidden.pk).last_interaction_at is None
 
 
-# BUG (source): moving a timeline entry to another contact is silently lost.
-# timeline_entry_update only saves when kind/direction/subject/body/occurred_at differ, so a
-# change of contact_id (or account_id) is never written, while the returned object claims it
-# was; and _touch_last_interaction only refreshes the new record, so the old contact would
-# keep a stale last_interaction_at. Proposed fix in contacts/services.py: include "account" and
-# "contact" (as str or pk) in the before/after snapshot, and after saving call
-# _touch_last_interaction for the old account/contact as well as the new ones.
 def test_moving_an_entry_to_another_contact(sales1):
     wrong = make_contact(sales1, last_name="Falsch")
     right = make_contact(sales1, last_name="Richtig")
@@ -937,13 +946,6 @@ def test_moving_an_entry_to_another_contact(sales1):
     assert Contact.objects.get(pk=right.pk).last_interaction_at == entry.occurred_at
 
 
-# BUG (source): unknown keys inside emails/phones/addresses are silently dropped, while an
-# unknown top-level field is an error. _clean_emails passes a throw-away Cleaner to
-# _reject_unknown (its errors are lost) and _clean_phones/_clean_addresses do not check at all.
-# Proposed fix in contacts/services.py: call
-#     _reject_unknown(item, [...allowed...], Cleaner(prefix=...)) -> merge into ``cleaner``
-# i.e. build the prefixed Cleaner, run _reject_unknown on it, then cleaner.merge(it); allowed
-# keys: emails address/kind/id, phones number/kind/id, addresses the address fields + id.
 def test_unknown_keys_in_nested_items_are_field_errors(sales1):
     before = table_sizes()
     with pytest.raises(ValidationFailed) as exc:
@@ -959,3 +961,40 @@ def test_unknown_keys_in_nested_items_are_field_errors(sales1):
         "addresses.0.zip": ["Unknown field."],
     }
     assert table_sizes() == before
+
+
+# --- accounts in the trash and their contacts -----------------------------------------------
+
+
+def test_a_trashed_account_is_no_longer_a_contacts_primary_account(sales1):
+    first = make_account(sales1, name="Erste Wahl GmbH")
+    second = make_account(sales1, name="Zweite Wahl AG")
+    contact = make_contact(
+        sales1, account_links=[{"account_id": first.pk}, {"account_id": second.pk}]
+    )
+    s.account_delete(actor=sales1, account_id=first.pk)
+    assert Contact.objects.get(pk=contact.pk).primary_account == second
+    assert [h.title for h in search(sales1, "Erste Wahl", entities=["contact"])] == []
+    shown = selectors.contact_detail(sales1, contact.pk)
+    assert [link.account for link in shown.account_links.all()] == [second]
+
+    s.account_restore(actor=sales1, account_id=first.pk)
+    assert Contact.objects.get(pk=contact.pk).primary_account == first
+    assert [h.title for h in search(sales1, "Erste Wahl", entities=["contact"])] == [
+        contact.full_name
+    ]
+
+
+def test_editing_a_contact_keeps_the_link_to_a_trashed_account_for_its_restore(sales1):
+    trashed = make_account(sales1, name="Papierkorb KG")
+    kept = make_account(sales1, name="Bleibt GmbH")
+    contact = make_contact(sales1, account_links=[{"account_id": trashed.pk}])
+    s.account_delete(actor=sales1, account_id=trashed.pk)
+    assert Contact.objects.get(pk=contact.pk).primary_account is None
+    s.contact_update(
+        actor=sales1, contact_id=contact.pk, data={"account_links": [{"account_id": kept.pk}]}
+    )
+    s.account_restore(actor=sales1, account_id=trashed.pk)
+    links = ContactAccountLink.objects.filter(contact=contact).order_by("position")
+    assert [link.account for link in links] == [kept, trashed]
+    assert Contact.objects.get(pk=contact.pk).primary_account == kept

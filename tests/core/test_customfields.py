@@ -77,10 +77,6 @@ def test_valid_value_is_stored_clean(fields, key, raw, stored):
     assert result == {key: stored}
 
 
-# BUG (source): a whole-number decimal is stored in scientific notation: 1200 becomes "1.2E+3"
-# because clean_value uses str(value.normalize()). Users then see "1.2E+3" and the cf_budget
-# filter for "1200" finds nothing. Proposed fix in farley/core/customfields.py (DECIMAL branch):
-#     return None if value is None else format(value.normalize(), "f")
 def test_whole_decimal_is_stored_without_exponent(fields):
     result, errors = clean({"budget": "1200"})
     assert errors == {}
@@ -294,12 +290,6 @@ def test_filter_q(fields, sales1):
     assert found == {(key, raw): matches for key, raw, matches in FILTER_CASES}
 
 
-# BUG (source): on SQLite (the default database) a multiple-choice filter for a choice with a
-# non-ASCII letter ("Käse") finds nothing. Django's JSONField stores JSON with ensure_ascii, so
-# SQLite keeps '["K\u00e4se"]' and filter_q's icontains '"Käse"' never matches (PostgreSQL's
-# jsonb::text has the plain letters, so it passes there). Proposed fix in
-# farley/core/customfields.py filter_q (MULTI_CHOICE):
-#     return Q(**{f"{lookup}__icontains": f'"{raw}"'}) | Q(**{f"{lookup}__icontains": json.dumps(raw)})
 def test_multi_choice_filter_with_umlaut(fields, sales1):
     make_contact(sales1, last_name="Anna", custom={"topics": ["Käse"]})
     make_contact(sales1, last_name="Bert", custom={"topics": ["Wein", "Käse"]})

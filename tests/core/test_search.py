@@ -287,20 +287,11 @@ def test_record_handed_to_another_team_moves_in_search(sales2, sales1, admin, te
     assert titles(sales1, "Wanderer") == ["Wanderer"]
 
 
-# BUG (source): "(030) 123 45 67", the usual way to write a German number, finds nothing:
-# looks_like_phone() wants the query to start with "+" or a digit, so the parenthesised area
-# code makes it a text query ("(030)", "123", "45", "67"). Proposed fix in
-# farley/core/text.py: r"[+(\d][\d\s/().\-]{4,}" (allow a leading parenthesis).
 @pytest.mark.django_db
 def test_finds_by_phone_with_area_code_in_parentheses(data, sales1):
     assert first(sales1, "(030) 123 45 67") == "Max Mustermann"
 
 
-# BUG (source): a one-character query returns nothing, but a Chinese surname is one character
-# ("李"), so Chinese contacts cannot be found by surname. Proposed fix in farley/core/search.py:
-# accept a single term of one wide (CJK) character, e.g.
-#     if not terms or (len("".join(terms)) < 2 and not unicodedata.east_asian_width(terms[0][0]) == "W"):
-# and, on SQLite, match such short terms with title/body LIKE (the trigram index needs 3 chars).
 @pytest.mark.django_db
 def test_finds_a_chinese_contact_by_a_one_character_surname(sales1):
     make_contact(sales1, first_name="小龙", last_name="李")

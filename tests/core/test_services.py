@@ -83,12 +83,6 @@ def test_user_joins_an_existing_team(admin, team1):
     assert Team.objects.count() == 1
 
 
-# BUG (source): user_create joins teams with Team.objects.get_or_create(name=...), which is
-# case-sensitive and skips the team-name rules, while team_create treats "vertrieb nord" and
-# "Vertrieb Nord" as the same team. So a user created with team_names=["vertrieb nord"] lands
-# in a new duplicate team (and [""] makes a team without a name). Proposed fix in
-# core/services.py user_create: clean each name with c.text(..., max_length=120, required=True),
-# look up Team.objects.filter(name__iexact=name).first() and create only when there is none.
 def test_user_joins_an_existing_team_whatever_the_case(admin, team1):
     user = core.user_create(
         actor=admin,
@@ -211,11 +205,6 @@ def test_stale_team_version_is_a_conflict_and_changes_nothing(admin, team1):
     assert Team.objects.get(pk=team1.pk).name == "Eins"
 
 
-# BUG (source): team_update (and custom_field_update) call int(version) unguarded, so a
-# version that is not a number ("abc", e.g. from an If-Match header) raises ValueError (HTTP
-# 500) instead of a field error. Proposed fix: use the same check as contacts.services
-# (_check_version): catch TypeError/ValueError and raise
-# ValidationFailed({"version": [_("Enter a whole number.")]}); best move _check_version to core.
 def test_team_version_that_is_not_a_number_is_a_field_error(admin, team1):
     with pytest.raises(ValidationFailed) as exc:
         core.team_update(actor=admin, team_id=team1.pk, data={"name": "Zwei"}, version="abc")

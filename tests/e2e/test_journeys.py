@@ -57,12 +57,12 @@ def test_create_find_edit_delete_restore_contact_and_switch_to_german(page, admi
     expect(page).to_have_url(contact_url)
 
     # Edit it and see the change in its history.
-    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Edit", exact=True).click()
     page.fill("#f-job_title", "Einkaufsleiter")
     page.click("#record-form button[type=submit]")
     page.get_by_role("tab", name="History").click()
     history = page.locator("#history")
-    expect(history).to_contain_text("job_title")
+    expect(history).to_contain_text("Job title")
     expect(history).to_contain_text("Einkaufsleiter")
     expect(history).to_contain_text("Anna Admin")
 

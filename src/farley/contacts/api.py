@@ -148,9 +148,9 @@ class RecordOut(Schema):
 
 def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, Any]:
     page = selectors.list_page(entity, request.user, query_params(request), strict=True)
-    lookups = ["emails", "phones", "addresses", "tags"]
+    lookups: list[Any] = ["emails", "phones", "addresses", "tags"]
     if entity == "contact":
-        lookups.append("account_links__account")
+        lookups.append(selectors.active_account_links())
     prefetch_related_objects(page.items, *lookups)
     return {
         "items": [serialize(r) for r in page.items],

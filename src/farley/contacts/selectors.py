@@ -28,7 +28,7 @@ from farley.contacts.models import (
 )
 from farley.core import customfields
 from farley.core.errors import NotFound, ValidationFailed
-from farley.core.history import history_for
+from farley.core.history import history_for, with_change_lines
 from farley.core.models import User
 from farley.core.pagination import BadCursor, Page, keyset_page
 from farley.core.validation import Cleaner
@@ -61,6 +61,12 @@ def timeline_entries_visible_to(user: User) -> QuerySet[TimelineEntry]:
         .filter(Q(contact__in=contacts) | Q(contact__isnull=True, account__in=accounts))
         .select_related("author", "account", "contact")
     )
+
+
+def timeline_entry_on(user: User, record: Account | Contact, entry_id: int) -> TimelineEntry | None:
+    """The entry ``entry_id`` if it is on ``record``'s timeline and ``user`` may see it."""
+    field = "account" if isinstance(record, Account) else "contact"
+    return timeline_entries_visible_to(user).filter(pk=entry_id, **{field: record}).first()
 
 
 # --- list filters ---------------------------------------------------------------------------
@@ -270,6 +276,17 @@ def account_detail(user: User, account_id: int, *, include_deleted: bool = False
     return account
 
 
+def active_account_links() -> Prefetch:
+    """``contact.account_links`` without links to accounts in the trash (they are kept, so
+    that restoring the account brings them back, but are not shown)."""
+    return Prefetch(
+        "account_links",
+        queryset=ContactAccountLink.objects.select_related("account").filter(
+            account__deleted_at__isnull=True
+        ),
+    )
+
+
 def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False) -> Contact:
     contact = (
         contacts_visible_to(user, include_deleted=include_deleted)
@@ -279,12 +296,7 @@ def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False
             "phones",
             "addresses",
             "tags",
-            Prefetch(
-                "account_links",
-                queryset=ContactAccountLink.objects.select_related("account").filter(
-                    account__deleted_at__isnull=True
-                ),
-            ),
+            active_account_links(),
         )
         .filter(pk=contact_id)
         .first()
@@ -349,8 +361,9 @@ def timeline_of(
 
 
 def record_history(record: Account | Contact, limit: int = 200):
+    """The record's changes, newest first, each with readable ``.lines``."""
     entity = "account" if isinstance(record, Account) else "contact"
-    return list(history_for(entity, record.pk)[:limit])
+    return with_change_lines(entity, list(history_for(entity, record.pk)[:limit]))
 
 
 def trash(user: User, limit: int = 200) -> list[Account | Contact]:

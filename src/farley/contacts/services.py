@@ -505,7 +505,10 @@ def account_update(
 
 def account_delete(*, actor: User, account_id: int) -> Account:
     """Move an account to the trash (soft delete); it can be restored."""
-    return _soft_delete(actor, "account", selectors.accounts_visible_to(actor), account_id)
+    with transaction.atomic():
+        account = _soft_delete(actor, "account", selectors.accounts_visible_to(actor), account_id)
+        _refresh_contacts_of(account)
+    return account
 
 
 def account_restore(*, actor: User, account_id: int) -> Account:
@@ -515,8 +518,13 @@ def account_restore(*, actor: User, account_id: int) -> Account:
         "account",
         selectors.accounts_visible_to(actor, include_deleted=True),
         account_id,
-        _index_account,
+        _reindex_restored_account,
     )
+
+
+def _reindex_restored_account(account: Account) -> None:
+    _index_account(account)
+    _refresh_contacts_of(account)
 
 
 def _soft_delete(actor: User, entity: str, queryset, record_id: int) -> Any:
@@ -662,12 +670,37 @@ def _clean_contact(
 def _set_account_links(contact: Contact, links: list[dict[str, Any]] | None) -> None:
     if links is None:
         return
-    contact.account_links.all().delete()
+    # Links to accounts in the trash are not shown, so they are not in ``links`` either: keep
+    # them (after the others) for the day the account is restored.
+    trashed = list(contact.account_links.filter(account__deleted_at__isnull=False))
+    contact.account_links.filter(account__deleted_at__isnull=True).delete()
     ContactAccountLink.objects.bulk_create(
         ContactAccountLink(contact=contact, account=link["account"], role=link["role"], position=i)
         for i, link in enumerate(links)
     )
+    for offset, link in enumerate(trashed):
+        link.position = len(links) + offset
+    ContactAccountLink.objects.bulk_update(trashed, ["position"])
     contact.primary_account = links[0]["account"] if links else None
+
+
+def _refresh_contacts_of(account: Account) -> None:
+    """After ``account`` went to the trash or came back: its contacts' primary account (the
+    first linked account not in the trash) and their search text."""
+    contacts = Contact.objects.filter(account_links__account=account).distinct()
+    for contact in contacts.prefetch_related("emails", "phones", "addresses"):
+        link = (
+            contact.account_links.filter(account__deleted_at__isnull=True)
+            .select_related("account")
+            .order_by("position")
+            .first()
+        )
+        primary = link.account if link else None
+        if contact.primary_account_id != (primary.pk if primary else None):
+            contact.primary_account = primary
+            Contact.objects.filter(pk=contact.pk).update(primary_account=primary)
+        if contact.deleted_at is None:
+            _index_contact(contact)
 
 
 def _index_contact(contact: Contact) -> None:
@@ -924,8 +957,11 @@ def _clean_timeline(
 def _touch_last_interaction(entry: TimelineEntry) -> None:
     for model, pk in ((Account, entry.account_id), (Contact, entry.contact_id)):
         if pk:
+            # A planned entry (dated in the future) is no interaction yet.
             latest = TimelineEntry.objects.filter(
-                **{model.__name__.lower(): pk}, deleted_at__isnull=True
+                **{model.__name__.lower(): pk},
+                deleted_at__isnull=True,
+                occurred_at__lte=timezone.now(),
             ).aggregate(m=Max("occurred_at"))["m"]
             model.objects.filter(pk=pk).update(last_interaction_at=latest)
 

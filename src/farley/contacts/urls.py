@@ -32,6 +32,16 @@ urlpatterns = [
     path("<entity:entity>s/<int:record_id>/restore/", views.record_restore, name="record_restore"),
     path("<entity:entity>s/<int:record_id>/timeline/", views.timeline_add, name="timeline_add"),
     path(
+        "<entity:entity>s/<int:record_id>/timeline/<int:entry_id>/edit/",
+        views.timeline_edit,
+        name="timeline_edit",
+    ),
+    path(
+        "<entity:entity>s/<int:record_id>/timeline/<int:entry_id>/delete/",
+        views.timeline_delete,
+        name="timeline_delete",
+    ),
+    path(
         "<entity:entity>s/<int:record_id>/relationships/",
         views.relationship_add,
         name="relationship_add",

@@ -28,11 +28,12 @@ from farley.contacts.models import (
     PhoneKind,
     RelationshipType,
     Salutation,
+    TimelineEntry,
 )
 from farley.core import customfields
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
-from farley.core.errors import Forbidden, NotFound, ValidationFailed
+from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.validation import country_choices
 from farley.web.formdata import custom_values, rows, simple
 
@@ -205,6 +206,7 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
         "show_changes": show_changes,
         "directions": Direction.choices,
         "record": record,
+        "can_write": request.user.role.can_write,
     }
 
 
@@ -554,6 +556,84 @@ def timeline_add(request: HttpRequest, entity: str, record_id: int) -> HttpRespo
         "entry_values": data if errors else {},
     }
     return render(request, "contacts/_timeline_block.html", context, status=422 if errors else 200)
+
+
+def _timeline_entry_for(
+    request: HttpRequest, entity: str, record: Account | Contact, entry_id: int
+) -> TimelineEntry:
+    entry = selectors.timeline_entry_on(request.user, record, entry_id)
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def _timeline_block(request: HttpRequest, entity: str, record: Account | Contact) -> HttpResponse:
+    context = {"entity": entity, **_timeline_context(request, record)}
+    return render(request, "contacts/_timeline_block.html", context)
+
+
+@login_required
+def timeline_edit(request: HttpRequest, entity: str, record_id: int, entry_id: int) -> HttpResponse:
+    """Correct a timeline entry in place (htmx) or on its own page (without JavaScript)."""
+    record = _record_for(request, entity, record_id)
+    entry = _timeline_entry_for(request, entity, record, entry_id)
+    inline = request.headers.get("HX-Request") == "true"
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        values = simple(request.POST, ["kind", "direction", "subject", "body", "occurred_at"])
+        try:
+            services.timeline_entry_update(
+                actor=request.user,
+                entry_id=entry.pk,
+                data=values,
+                version=request.POST.get("version"),
+            )
+        except ValidationFailed as exc:
+            errors, status = exc.fields, 422
+        except (Conflict, Forbidden) as exc:
+            errors, status = {"": [exc.message]}, exc.status
+        else:
+            if inline:
+                return _timeline_block(request, entity, record)
+            return redirect(f"contacts:{entity}_detail", record.pk)
+    context = {
+        "entity": entity,
+        "record": record,
+        "entry": entry,
+        "values": values,
+        "errors": errors,
+        "kinds": InteractionKind.choices,
+        "directions": Direction.choices,
+        "inline": inline,
+    }
+    template = (
+        "contacts/_timeline_entry_form.html" if inline else "contacts/timeline_entry_edit.html"
+    )
+    response = render(request, template, context, status=status)
+    if inline and errors:
+        # The form, not the whole timeline, shows the errors.
+        response["HX-Retarget"] = f"#entry-{entry.pk}"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@login_required
+@require_POST
+def timeline_delete(
+    request: HttpRequest, entity: str, record_id: int, entry_id: int
+) -> HttpResponse:
+    record = _record_for(request, entity, record_id)
+    entry = _timeline_entry_for(request, entity, record, entry_id)
+    try:
+        services.timeline_entry_delete(actor=request.user, entry_id=entry.pk)
+    except Forbidden as exc:
+        messages.error(request, exc.message)
+    if request.headers.get("HX-Request") == "true":
+        return _timeline_block(request, entity, record)
+    messages.success(request, _("The entry was removed from the timeline."))
+    return redirect(f"contacts:{entity}_detail", record.pk)
 
 
 @login_required

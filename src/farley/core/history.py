@@ -4,13 +4,31 @@ in the same transaction as the change."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
-from farley.core.models import ChangeAction, ChangeRecord, User
+from farley.core import entities
+from farley.core.customfields import display_value
+from farley.core.models import ChangeAction, ChangeRecord, CustomFieldDefinition, User
+
+# Keys of the snapshots that are not model fields of the same name.
+SNAPSHOT_LABELS = {
+    "owner": _("owner"),
+    "team": _("team"),
+    "parent": _("parent account"),
+    "emails": _("emails"),
+    "phones": _("phone numbers"),
+    "addresses": _("addresses"),
+    "tags": _("tags"),
+    "account_links": _("accounts"),
+}
 
 
 def _plain(value: Any) -> Any:
@@ -68,3 +86,80 @@ def record_change(
 
 def history_for(entity: str, object_id: int) -> QuerySet[ChangeRecord]:
     return ChangeRecord.objects.filter(entity=entity, object_id=object_id).select_related("actor")
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One changed field as people read it: its label and the old and new value as text."""
+
+    label: str
+    old: str
+    new: str
+
+
+def _field_text(model: type[Model], key: str, value: Any) -> str:
+    if value in (None, "", [], {}):
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return str(value)
+    choices = dict(field.flatchoices) if field.choices else {}
+    return str(choices.get(value, value))
+
+
+def _label(model: type[Model], key: str) -> str:
+    if key in SNAPSHOT_LABELS:
+        return capfirst(str(SNAPSHOT_LABELS[key]))
+    try:
+        return capfirst(str(model._meta.get_field(key).verbose_name))
+    except FieldDoesNotExist:
+        return key
+
+
+def _custom_lines(
+    old: dict[str, Any], new: dict[str, Any], definitions: dict[str, CustomFieldDefinition]
+) -> list[ChangeLine]:
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        definition = definitions.get(key)
+        if definition is None:
+            lines.append(ChangeLine(key, str(before or ""), str(after or "")))
+            continue
+        texts = []
+        for value in (before, after):
+            try:
+                texts.append(display_value(definition, value))
+            except (TypeError, ValueError):
+                texts.append(str(value))
+        lines.append(ChangeLine(definition.display_label(), *texts))
+    return lines
+
+
+def with_change_lines(entity: str, records: list[ChangeRecord]) -> list[ChangeRecord]:
+    """``records`` with ``.lines``, a list of :class:`ChangeLine` in the user's language."""
+    model = entities.get(entity).model
+    definitions = {d.key: d for d in CustomFieldDefinition.objects.filter(entity=entity)}
+    for record in records:
+        lines = []
+        for key, pair in (record.changes or {}).items():
+            old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            if key == "custom" and isinstance(old or {}, dict) and isinstance(new or {}, dict):
+                lines += _custom_lines(old or {}, new or {}, definitions)
+            else:
+                lines.append(
+                    ChangeLine(
+                        _label(model, key),
+                        _field_text(model, key, old),
+                        _field_text(model, key, new),
+                    )
+                )
+        record.lines = lines
+    return records

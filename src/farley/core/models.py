@@ -338,3 +338,12 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class SearchWord(models.Model):
+    """One word of the search vocabulary (see :mod:`farley.core.vocabulary`)."""
+
+    word = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,9 +1,10 @@
 """Global search over every registered entity, behind one interface.
 
-SQLite: an FTS5 table with the trigram tokenizer. PostgreSQL: pg_trgm (GIN index) plus
-full-text. Both index a folded copy of the text (lower case, no accents) and both search in
-two tiers: every word as a substring first, then, when that finds too little, a fuzzy match
-for typos. Candidates are re-ranked with rapidfuzz. Visibility is the same filter the lists
+SQLite: an FTS5 table with the trigram tokenizer. PostgreSQL: a pg_trgm GIN index. Both
+index a folded copy of the text (lower case, no accents) and both search in two tiers: every
+word as a substring first, then, when that finds too little, every word or a similar word of
+the vocabulary (:mod:`farley.core.vocabulary`), for typos. Candidates are re-ranked with
+rapidfuzz. Visibility is the same filter the lists
 use (:func:`farley.core.visibility.visibility_q`).
 """
 
@@ -14,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 from rapidfuzz import fuzz
 
+from farley.core import vocabulary
 from farley.core.models import SearchDocument, User
 from farley.core.text import digits, fold, looks_like_phone
 from farley.core.visibility import visibility_q
 
-CANDIDATES = 200
+CANDIDATES = 60  # documents re-ranked per tier; more cost time and rarely change the top 20
 FTS_TABLE = "core_search_fts"
 # Parameterised; the only values are bound with %s.
 FTS_DELETE_SQL = "DELETE FROM core_search_fts WHERE rowid = %s"
@@ -63,6 +66,11 @@ def index_document(
     parts: list[str],
 ) -> None:
     body = document_text([title, subtitle, *parts])
+    old_body = (
+        SearchDocument.objects.filter(entity=entity, object_id=object_id)
+        .values_list("body", flat=True)
+        .first()
+    )
     document, _ = SearchDocument.objects.update_or_create(
         entity=entity,
         object_id=object_id,
@@ -78,20 +86,24 @@ def index_document(
         with connection.cursor() as cursor:
             cursor.execute(FTS_DELETE_SQL, [document.pk])
             cursor.execute(FTS_INSERT_SQL, [document.pk, body])
+    if old_body != body:
+        words, old_words = vocabulary.words_of(body), vocabulary.words_of(old_body or "")
+        vocabulary.remember(words - old_words)
+        vocabulary.forget_unused(old_words - words)
 
 
 def remove_document(*, entity: str, object_id: int) -> None:
-    ids = list(
-        SearchDocument.objects.filter(entity=entity, object_id=object_id).values_list(
-            "id", flat=True
-        )
+    rows = list(
+        SearchDocument.objects.filter(entity=entity, object_id=object_id).values_list("id", "body")
     )
-    if not ids:
+    if not rows:
         return
+    ids = [pk for pk, _body in rows]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.executemany(FTS_DELETE_SQL, [[i] for i in ids])
     SearchDocument.objects.filter(id__in=ids).delete()
+    vocabulary.forget_unused(set().union(*(vocabulary.words_of(body) for _pk, body in rows)))
 
 
 def query_terms(query: str) -> list[str]:
@@ -106,7 +118,7 @@ def query_terms(query: str) -> list[str]:
     return [t for t in re.split(r"[\s,;|]+", fold(query)) if t]
 
 
-def _fts_quote(term: str) -> str:
+def fts_quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
@@ -122,38 +134,25 @@ def _fts_join(base, expr: str):
     )
 
 
-def _substring_candidates(base, terms: list[str]):
-    long_terms = [t for t in terms if len(t) >= 3]
-    if connection.vendor == "sqlite":
-        if not long_terms:
-            # The trigram index needs 3 characters; short words (e.g. a CJK surname) scan titles.
-            short = base
-            for term in terms:
-                short = short.filter(title__icontains=term)
-            return short if terms else base.none()
-        base = _fts_join(base, " AND ".join(_fts_quote(t) for t in long_terms))
-    else:
-        for term in terms:
-            base = base.filter(body__icontains=term)
-    return base
-
-
-def _fuzzy_candidates(base, terms: list[str]):
-    long_terms = [t for t in terms if len(t) >= 4]
-    if not long_terms:
-        return base.none()
-    if connection.vendor == "sqlite":
-        trigrams = {t[i : i + 3] for t in long_terms for i in range(len(t) - 2)}
-        expr = " OR ".join(_fts_quote(t) for t in sorted(trigrams))
-        return _fts_join(base, expr).extra(  # noqa: S610
-            select={"fts_rank": f"{FTS_TABLE}.rank"}, order_by=["fts_rank"]
-        )
-    query = " ".join(long_terms)
-    return (
-        base.extra(where=["%s <%% body"], params=[query])
-        .extra(select={"similarity": "word_similarity(%s, body)"}, select_params=[query])
-        .order_by("-similarity")
+def _matching(base, alternatives: list[list[str]]):
+    """Documents that contain, for every query term, one of its spellings (a substring)."""
+    if connection.vendor != "sqlite":
+        for spellings in alternatives:
+            any_spelling = Q()
+            for spelling in spellings:
+                any_spelling |= Q(body__icontains=spelling)
+            base = base.filter(any_spelling)
+        return base
+    indexed = [s for s in alternatives if len(s[0]) >= 3]
+    if not indexed:
+        # The trigram index needs 3 characters; short words (e.g. a CJK surname) scan titles.
+        for spellings in alternatives:
+            base = base.filter(title__icontains=spellings[0])
+        return base
+    expr = " AND ".join(
+        "(" + " OR ".join(fts_quote(s) for s in spellings) + ")" for spellings in indexed
     )
+    return _fts_join(base, expr)
 
 
 def _score(terms: list[str], document: SearchDocument) -> float:
@@ -179,14 +178,15 @@ def search(
     if entities:
         base = base.filter(entity__in=entities)
     fields = ("id", "entity", "object_id", "title", "subtitle", "body")
-    found = {d.pk: d for d in _substring_candidates(base, terms).only(*fields)[:CANDIDATES]}
+    exact = [[term] for term in terms]
+    found = {d.pk: d for d in _matching(base, exact).only(*fields)[:CANDIDATES]}
     threshold = 60.0
     if len(found) < limit:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET pg_trgm.word_similarity_threshold = 0.45")
-        for document in _fuzzy_candidates(base, terms).only(*fields)[:CANDIDATES]:
-            found.setdefault(document.pk, document)
+        # Typos: each word may also be a similar word of the vocabulary.
+        spellings = [[term, *vocabulary.similar(term)] for term in terms]
+        if spellings != exact:
+            for document in _matching(base, spellings).only(*fields)[:CANDIDATES]:
+                found.setdefault(document.pk, document)
     hits = [
         SearchHit(d.entity, d.object_id, d.title, d.subtitle, _score(terms, d))
         for d in found.values()

@@ -1,0 +1,129 @@
+"""Record pages: correcting and removing timeline entries in place (htmx) and without
+JavaScript, with field errors, stale versions and read-only users."""
+
+from __future__ import annotations
+
+import pytest
+
+from farley.contacts.models import TimelineEntry
+from tests.factories import log_interaction, make_contact
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def entry(sales1):
+    contact = make_contact(sales1, first_name="Jana", last_name="Jäger")
+    return log_interaction(sales1, contact_id=contact.pk, kind="call", subject="Rückruf")
+
+
+def edit_url(entry: TimelineEntry) -> str:
+    return f"/contacts/{entry.contact_id}/timeline/{entry.pk}/edit/"
+
+
+def delete_url(entry: TimelineEntry) -> str:
+    return f"/contacts/{entry.contact_id}/timeline/{entry.pk}/delete/"
+
+
+def form(entry: TimelineEntry, **changes: str) -> dict[str, str]:
+    data = {
+        "kind": entry.kind,
+        "direction": entry.direction,
+        "subject": entry.subject,
+        "body": entry.body,
+        "occurred_at": entry.occurred_at.strftime("%Y-%m-%dT%H:%M"),
+        "version": str(entry.version),
+    }
+    return {**data, **changes}
+
+
+def test_the_record_page_offers_edit_and_delete_for_each_entry(client, sales1, entry):
+    client.force_login(sales1)
+    page = client.get(f"/contacts/{entry.contact_id}/").content.decode()
+    assert edit_url(entry) in page
+    assert delete_url(entry) in page
+
+
+def test_a_read_only_user_gets_no_buttons_and_cannot_edit(client, reader, entry):
+    client.force_login(reader)
+    page = client.get(f"/contacts/{entry.contact_id}/").content.decode()
+    assert "Rückruf" in page
+    assert edit_url(entry) not in page
+    response = client.post(edit_url(entry), form(entry, subject="Hacked"), **HTMX)
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.subject == "Rückruf"
+
+
+def test_edit_form_comes_in_place_with_the_current_values(client, sales1, entry):
+    client.force_login(sales1)
+    response = client.get(edit_url(entry), **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="entry-{entry.pk}"' in html
+    assert 'value="Rückruf"' in html
+    assert "<html" not in html
+
+
+def test_saving_updates_the_entry_and_returns_the_timeline(client, sales1, entry):
+    client.force_login(sales1)
+    response = client.post(
+        edit_url(entry), form(entry, subject="Rückruf – erledigt ✅", kind="meeting"), **HTMX
+    )
+    assert response.status_code == 200
+    assert "Rückruf – erledigt ✅" in response.content.decode()
+    entry.refresh_from_db()
+    assert (entry.subject, entry.kind, entry.version) == ("Rückruf – erledigt ✅", "meeting", 2)
+
+
+def test_an_empty_subject_is_shown_at_the_field_and_nothing_changes(client, sales1, entry):
+    client.force_login(sales1)
+    response = client.post(edit_url(entry), form(entry, subject="  "), **HTMX)
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == f"#entry-{entry.pk}"
+    assert "is-invalid" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.subject == "Rückruf"
+
+
+def test_a_stale_version_is_refused(client, sales1, entry):
+    client.force_login(sales1)
+    client.post(edit_url(entry), form(entry, subject="Erste Änderung"), **HTMX)
+    response = client.post(edit_url(entry), form(entry, subject="Zweite Änderung"), **HTMX)
+    assert response.status_code == 409
+    entry.refresh_from_db()
+    assert entry.subject == "Erste Änderung"
+
+
+def test_without_javascript_the_form_is_a_page_and_saving_redirects(client, sales1, entry):
+    client.force_login(sales1)
+    page = client.get(edit_url(entry))
+    assert "<html" in page.content.decode()
+    response = client.post(edit_url(entry), form(entry, body="Angebot folgt"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/contacts/{entry.contact_id}/"
+
+
+def test_delete_hides_the_entry_but_keeps_it(client, sales1, entry):
+    client.force_login(sales1)
+    response = client.post(delete_url(entry), **HTMX)
+    assert response.status_code == 200
+    assert "Rückruf" not in response.content.decode().split('id="timeline-items"')[1]
+    entry.refresh_from_db()
+    assert entry.deleted_at is not None
+
+
+def test_an_entry_of_another_record_cannot_be_reached_through_this_one(client, sales1, entry):
+    other = make_contact(sales1, first_name="Olaf", last_name="Otto")
+    client.force_login(sales1)
+    response = client.get(f"/contacts/{other.pk}/timeline/{entry.pk}/edit/", **HTMX)
+    assert response.status_code == 404
+
+
+def test_an_entry_the_user_may_not_see_is_not_found(client, sales2, entry):
+    client.force_login(sales2)
+    assert client.post(delete_url(entry), **HTMX).status_code == 404
+    entry.refresh_from_db()
+    assert entry.deleted_at is None

@@ -1,0 +1,58 @@
+"""The field history as people read it on the record page: labels in their language,
+choices by name, custom fields by label, lists as text."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from farley.contacts import selectors, services
+from farley.core.services import custom_field_create
+from tests.factories import make_account, make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def lines_of_last_change(record) -> dict[str, tuple[str, str]]:
+    latest = selectors.record_history(record)[0]
+    return {line.label: (line.old, line.new) for line in latest.lines}
+
+
+def test_an_update_shows_field_labels_and_choice_names(admin):
+    account = make_account(admin, name="Alt GmbH", status="prospect")
+    services.account_update(
+        actor=admin, account_id=account.pk, data={"name": "Neu GmbH", "status": "customer"}
+    )
+    assert lines_of_last_change(account) == {
+        "Name": ("Alt GmbH", "Neu GmbH"),
+        "Status": ("Prospect", "Customer"),
+    }
+
+
+def test_lists_and_custom_fields_are_shown_as_text(admin):
+    custom_field_create(
+        actor=admin,
+        data={"entity": "contact", "key": "vip", "label": "VIP", "label_de": "Top-Kunde",
+              "field_type": "boolean"},
+    )  # fmt: skip
+    contact = make_contact(admin, first_name="Ada", last_name="Lovelace")
+    services.contact_update(
+        actor=admin,
+        contact_id=contact.pk,
+        data={"tags": ["Wichtig", "Messe"], "custom": {"vip": True}},
+    )
+    lines = lines_of_last_change(contact)
+    assert lines["Tags"] == ("", "Messe, Wichtig")
+    assert lines["VIP"] == ("", "Yes")
+    with translation.override("de"):
+        german = lines_of_last_change(contact)
+    assert german["Top-Kunde"] == ("", "Ja")
+    assert german["Tags"] == ("", "Messe, Wichtig")
+
+
+def test_creation_lists_the_values_set(admin):
+    contact = make_contact(admin, first_name="Grace", last_name="Hopper", job_title="Admiral")
+    created = selectors.record_history(contact)[-1]
+    labels = {line.label: line.new for line in created.lines}
+    assert labels["First name"] == "Grace"
+    assert labels["Job title"] == "Admiral"
