@@ -430,3 +430,42 @@ def test_id_list():
     assert c.ok
     c.id_list("ids", "1,2")
     assert c.errors == {"ids": ["Enter a list."]}
+
+
+@pytest.mark.parametrize(
+    ("language", "raw", "number"),
+    [
+        ("de", "12,5", Decimal("12.50")),
+        ("de", "1.234,56", Decimal("1234.56")),
+        ("de", "1.234.567,5", Decimal("1234567.50")),
+        ("de", "1,234", Decimal("1.23")),  # a German user means one point two three four
+        ("de", "1.234.567", Decimal("1234567.00")),
+        ("de", "-0,5", Decimal("-0.50")),
+        ("de", "12 500,00", Decimal("12500.00")),
+        ("en", "1,234", Decimal("1234.00")),
+        ("en", "1,234.56", Decimal("1234.56")),
+        ("en", "12,5", Decimal("12.50")),
+        ("en", "1234.5", Decimal("1234.50")),
+        ("de", "1234.5", Decimal("1234.50")),  # a lone dot is a decimal point, as in JSON
+    ],
+)
+def test_decimal_as_people_type_it_in_german_and_english(language, raw, number):
+    from django.utils import translation
+
+    c = Cleaner()
+    with translation.override(language):
+        assert c.decimal("amount", raw) == number
+    assert c.ok
+
+
+@pytest.mark.parametrize("raw", ["1,2,3", "1.2,3,4", "1,,5", "12,5.3,1", ",", "1.2.3"])
+def test_decimal_with_muddled_separators_is_an_error(raw):
+    c = Cleaner()
+    assert c.decimal("amount", raw) is None
+    assert list(c.errors) == ["amount"]
+
+
+@pytest.mark.parametrize(("raw", "number"), [("12.500", 12500), ("12,500", 12500), ("1 000", 1000)])
+def test_integer_accepts_digit_groups(raw, number):
+    c = Cleaner()
+    assert c.integer("n", raw) == number

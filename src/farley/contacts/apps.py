@@ -8,4 +8,4 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Accounts and contacts")
 
     def ready(self) -> None:
-        from farley.contacts import entities  # noqa: F401  (registers the entities)
+        from farley.contacts import entities, panels  # noqa: F401  (they register themselves)

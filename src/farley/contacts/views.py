@@ -30,7 +30,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import customfields
+from farley.core import customfields, panels
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -210,23 +210,20 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
     }
 
 
-def _detail(
-    request: HttpRequest, entity: str, record: Account | Contact, extra: dict[str, Any]
-) -> HttpResponse:
-    definitions = customfields.definitions_for(entity)
+def _detail(request: HttpRequest, entity: str, record: Account | Contact) -> HttpResponse:
+    timeline = {"entity": entity, **_timeline_context(request, record)}
+    if request.headers.get("HX-Request") == "true" and request.GET.get("partial") == "timeline":
+        return render(request, "contacts/_timeline.html", timeline)
     context = {
+        **timeline,
         "nav": f"{entity}s",
-        "entity": entity,
-        "record": record,
-        "definitions": definitions,
+        "definitions": customfields.definitions_for(entity),
         "relationships": selectors.relationships_of(request.user, record),
         "relationship_types": RelationshipType.objects.all(),
         "history": selectors.record_history(record),
-        **_timeline_context(request, record),
-        **extra,
+        "panels_main": panels.panels_for(entity, request.user, record, "main"),
+        "panels_side": panels.panels_for(entity, request.user, record, "side"),
     }
-    if request.headers.get("HX-Request") == "true" and request.GET.get("partial") == "timeline":
-        return render(request, "contacts/_timeline.html", context)
     return render(request, f"contacts/{entity}_detail.html", context)
 
 
@@ -236,15 +233,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         account = selectors.account_detail(request.user, account_id, include_deleted=True)
     except NotFound as exc:
         return _denied(exc)
-    return _detail(
-        request,
-        "account",
-        account,
-        {
-            "contacts": selectors.account_contacts(request.user, account),
-            "children": selectors.child_accounts(request.user, account),
-        },
-    )
+    return _detail(request, "account", account)
 
 
 @login_required
@@ -253,7 +242,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         contact = selectors.contact_detail(request.user, contact_id, include_deleted=True)
     except NotFound as exc:
         return _denied(exc)
-    return _detail(request, "contact", contact, {})
+    return _detail(request, "contact", contact)
 
 
 # --- forms ----------------------------------------------------------------------------------

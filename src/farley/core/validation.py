@@ -103,6 +103,39 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+_SPACES = str.maketrans("", "", " \u00a0\u202f'")
+_GROUPED = re.compile(r"[+-]?\d{1,3}([.,]\d{3})+")
+
+
+def _without_grouping(text: str) -> str:
+    """ "12 500", "12.500" and "12,500" are 12500 (digit groups of three)."""
+    text = text.strip().translate(_SPACES)
+    return re.sub(r"[.,]", "", text) if _GROUPED.fullmatch(text) else text
+
+
+def _decimal_text(text: str) -> str:
+    """A number as typed by people in German or English, in Python's notation.
+
+    "1.234,56" and "1,234.56" are 1234.56; a single comma is the decimal comma ("12,5"),
+    except "1,234" for an English-speaking user, which is 1234; "1.234.567" and "1,234,567" are
+    grouped digits; a lone dot is always the decimal point, as in JSON. Anything else is left
+    as it is (and then rejected)."""
+    text = text.strip().translate(_SPACES)
+    if re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+,\d*", text):
+        return text.replace(".", "").replace(",", ".")
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+\.\d*", text):
+        return text.replace(",", "")
+    grouped = re.fullmatch(r"[+-]?\d{1,3}([.,])\d{3}(\1\d{3})*", text)
+    if grouped:
+        separator = grouped.group(1)
+        english = not (get_language() or "en").startswith("de")
+        if text.count(separator) > 1 or (separator == "," and english):
+            return text.replace(separator, "")
+    if re.fullmatch(r"[+-]?\d*,\d+", text):
+        return text.replace(",", ".")
+    return text
+
+
 class Cleaner:
     """Collects field errors while values are cleaned; ``raise_if_invalid`` ends a check."""
 
@@ -235,7 +268,7 @@ class Cleaner:
             self.add(field, _("Enter a whole number."))
             return None
         try:
-            number = int(str(value).strip())
+            number = int(_without_grouping(str(value)))
         except (TypeError, ValueError):
             self.add(field, _("Enter a whole number."))
             return None
@@ -259,7 +292,7 @@ class Cleaner:
         if isinstance(value, bool | float) and not isinstance(value, bool):
             value = str(value)
         try:
-            number = Decimal(str(value).strip().replace(" ", ""))
+            number = Decimal(value if isinstance(value, Decimal) else _decimal_text(str(value)))
         except (InvalidOperation, ValueError):
             self.add(field, _("Enter a number, e.g. 1234.50."))
             return None
