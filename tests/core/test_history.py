@@ -56,3 +56,18 @@ def test_creation_lists_the_values_set(admin):
     labels = {line.label: line.new for line in created.lines}
     assert labels["First name"] == "Grace"
     assert labels["Job title"] == "Admiral"
+
+
+def test_numbers_and_dates_are_shown_in_the_users_format(admin):
+    account = make_account(admin, name="Zahlen GmbH")
+    services.account_update(
+        actor=admin, account_id=account.pk, data={"annual_revenue": "1234567.5", "employees": 1200}
+    )
+    with translation.override("de"):
+        german = lines_of_last_change(account)
+    assert german["Jahresumsatz"] == ("", "1.234.567,50")
+    assert german["Mitarbeiter"][1] == "1.200"
+    contact = make_contact(admin, first_name="Doris", last_name="Datum")
+    services.contact_update(actor=admin, contact_id=contact.pk, data={"birthday": "1980-02-29"})
+    with translation.override("de"):
+        assert lines_of_last_change(contact)["Geburtstag"] == ("", "29.02.1980")

@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +30,7 @@ SNAPSHOT_LABELS = {
     "addresses": _("addresses"),
     "tags": _("tags"),
     "account_links": _("accounts"),
+    "relationships": _("relationships"),
 }
 
 
@@ -108,8 +111,18 @@ def _field_text(model: type[Model], key: str, value: Any) -> str:
         field = model._meta.get_field(key)
     except FieldDoesNotExist:
         return str(value)
-    choices = dict(field.flatchoices) if field.choices else {}
-    return str(choices.get(value, value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    try:
+        if isinstance(field, models.DecimalField | models.IntegerField | models.FloatField):
+            return number_format(Decimal(str(value)), force_grouping=True)
+        if isinstance(field, models.DateTimeField):
+            return date_format(dt.datetime.fromisoformat(str(value)), "SHORT_DATETIME_FORMAT")
+        if isinstance(field, models.DateField):
+            return date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except (ArithmeticError, ValueError):
+        pass
+    return str(value)
 
 
 def _label(model: type[Model], key: str) -> str:

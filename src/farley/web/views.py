@@ -152,6 +152,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         "values": values,
         "roles": Role.objects.all(),
         "teams": selectors.teams_all(),
+        "chosen_teams": request.POST.getlist("teams") if request.method == "POST" else [],
     }
     return render(request, "web/user_form.html", context, status=422 if errors else 200)
 
