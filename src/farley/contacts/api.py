@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, prefetch_related_objects
-from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
-from farley.contacts import selectors, services
+from farley.contacts import selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
 from farley.core.apiutil import (
     ERRORS,
@@ -21,7 +22,7 @@ from farley.core.apiutil import (
     query_params,
     requested_version,
 )
-from farley.core.errors import NotFound
+from farley.core.errors import NotFound, ValidationFailed
 from farley.core.history import history_for
 from farley.core.validation import phone_display
 
@@ -165,6 +166,94 @@ LIST_FILTER_DOC = (
     "has_email (true/false), cf_<custom field key>. Sort: sort=name|city|postal_code|created|updated|"
     "last_interaction (prefix - for descending). Pagination: limit (1-200), cursor."
 )
+
+
+# --- import and export ----------------------------------------------------------------------
+
+
+class ImportOut(Schema):
+    created: int
+    updated: int
+    dry_run: bool
+    ignored_columns: list[str]
+
+
+TRANSFER_DOC = (
+    "Export: the records of the list with the same filters, as `format=csv` (default) or "
+    "`xlsx`. Import: a CSV or .xlsx file (multipart field `file`) with the export's columns; "
+    "rows with an `id` update, others create; all or nothing (422 with `rows.<row>.<column>` "
+    "field errors). `dry_run=true` checks without saving."
+)
+
+
+def _export(request: HttpRequest, entity: str, format: str) -> HttpResponse:
+    if format not in transfer.FORMATS:
+        raise ValidationFailed({"format": [_("Choose csv or xlsx.")]})
+    params = {k: v for k, v in query_params(request).items() if k not in ("format", "cursor")}
+    columns, rows = transfer.export_rows(entity, request.user, params)
+    name = f"{entity}s.{format}"
+    if format == "xlsx":
+        response = HttpResponse(
+            transfer.xlsx_bytes(columns, rows, f"{entity}s"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(
+            transfer.csv_chunks(columns, rows), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _import(request: HttpRequest, entity: str, file: UploadedFile, dry_run: bool) -> dict:
+    if file.size > transfer.MAX_BYTES:
+        raise transfer.FileProblem(
+            _("The file is larger than %(size)d MB.") % {"size": transfer.MAX_BYTES // 2**20}
+        )
+    table = transfer.read_table(file.name or "", file.read())
+    result = transfer.import_table(actor=request.user, entity=entity, table=table, dry_run=dry_run)
+    if result.errors:
+        raise ValidationFailed(result.field_errors())
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "dry_run": dry_run,
+        "ignored_columns": result.ignored_columns,
+    }
+
+
+@router.get(
+    "/accounts/export", response={200: None, **ERRORS}, tags=["accounts"], description=TRANSFER_DOC
+)
+def export_accounts(request: HttpRequest, format: str = "csv"):
+    return _export(request, "account", format)
+
+
+@router.post(
+    "/accounts/import",
+    response={200: ImportOut, **ERRORS},
+    tags=["accounts"],
+    description=TRANSFER_DOC,
+)
+def import_accounts(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False):
+    return _import(request, "account", file, dry_run)
+
+
+@router.get(
+    "/contacts/export", response={200: None, **ERRORS}, tags=["contacts"], description=TRANSFER_DOC
+)
+def export_contacts(request: HttpRequest, format: str = "csv"):
+    return _export(request, "contact", format)
+
+
+@router.post(
+    "/contacts/import",
+    response={200: ImportOut, **ERRORS},
+    tags=["contacts"],
+    description=TRANSFER_DOC,
+)
+def import_contacts(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False):
+    return _import(request, "contact", file, dry_run)
 
 
 # --- accounts -------------------------------------------------------------------------------

@@ -53,6 +53,12 @@ urlpatterns = [
     ),
     path("<entity:entity>s/views/", views.saved_view_save, name="saved_view_save"),
     path(
+        "<entity:entity>s/export.<str:fmt>",
+        views.record_export,
+        name="record_export",
+    ),
+    path("<entity:entity>s/import/", views.record_import, name="record_import"),
+    path(
         "<entity:entity>s/views/<int:view_id>/delete/",
         views.saved_view_delete,
         name="saved_view_delete",

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
+import time
+import uuid
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from farley.contacts import selectors, services
+from farley.contacts import selectors, services, transfer
 from farley.contacts.models import (
     Account,
     AccountStatus,
@@ -35,6 +40,7 @@ from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.validation import country_choices
+from farley.core.visibility import can_write
 from farley.web.formdata import custom_values, rows, simple
 
 COLUMNS = {
@@ -101,6 +107,7 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
     context = {
         "nav": f"{entity}s",
         "entity": entity,
+        "can_write": can_write(request.user),
         "page": page,
         "items": page.items,
         "columns": [(c, available[c]) for c in columns],
@@ -135,6 +142,113 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
     return _record_list(request, "contact")
+
+
+# --- import and export ----------------------------------------------------------------------
+
+IMPORT_DIR = "imports"
+IMPORT_MAX_AGE = 24 * 3600
+
+
+def _filter_params(request: HttpRequest) -> dict[str, Any]:
+    return {k: v for k, v in request.GET.items() if k not in ("cursor", "limit", "columns")}
+
+
+@login_required
+def record_export(request: HttpRequest, entity: str, fmt: str) -> HttpResponse:
+    """The filtered list as a CSV or Excel file (same records as on the screen)."""
+    if fmt not in transfer.FORMATS:
+        raise Http404
+    try:
+        columns, rows = transfer.export_rows(entity, request.user, _filter_params(request))
+    except ValidationFailed as exc:
+        for messages_ in exc.fields.values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect(f"contacts:{entity}_list")
+    stem = f"{_('accounts') if entity == 'account' else _('contacts')}-{timezone.localdate()}"
+    if fmt == "xlsx":
+        title = _("Accounts") if entity == "account" else _("Contacts")
+        response = HttpResponse(
+            transfer.xlsx_bytes(columns, rows, title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(
+            transfer.csv_chunks(columns, rows), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+def _import_store() -> Path:
+    folder = Path(settings.VAR_DIR) / IMPORT_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    now = time.time()
+    for old in folder.iterdir():  # uploads nobody confirmed
+        if now - old.stat().st_mtime > IMPORT_MAX_AGE:
+            old.unlink(missing_ok=True)
+    return folder
+
+
+@login_required
+def record_import(request: HttpRequest, entity: str) -> HttpResponse:
+    """Upload a CSV/Excel file, see what it would do (nothing written), then confirm."""
+    context: dict[str, Any] = {
+        "nav": f"{entity}s",
+        "entity": entity,
+        "columns": transfer.columns_for(entity),
+        "max_rows": transfer.MAX_ROWS,
+        "max_mb": transfer.MAX_BYTES // (1024 * 1024),
+    }
+    if request.method != "POST":
+        return render(request, "contacts/import.html", context)
+    token = request.POST.get("token", "")
+    confirm = bool(re.fullmatch(r"[0-9a-f]{32}", token))
+    store = _import_store()
+    try:
+        if confirm:
+            path = store / f"{request.user.pk}-{token}"
+            if not path.exists():
+                raise transfer.FileProblem(_("This upload has expired; please upload it again."))
+            name, content = request.POST.get("filename", ""), path.read_bytes()
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise transfer.FileProblem(_("Choose a CSV or Excel file."))
+            if upload.size > transfer.MAX_BYTES:
+                raise transfer.FileProblem(
+                    _("The file is larger than %(size)d MB.") % {"size": context["max_mb"]}
+                )
+            name, content = upload.name, upload.read()
+        table = transfer.read_table(name, content)
+        result = transfer.import_table(
+            actor=request.user, entity=entity, table=table, dry_run=not confirm
+        )
+    except ValidationFailed as exc:
+        context["file_errors"] = exc.fields.get("file") or [
+            m for v in exc.fields.values() for m in v
+        ]
+        return render(request, "contacts/import.html", context, status=422)
+    except Forbidden as exc:
+        context["file_errors"] = [exc.message]
+        return render(request, "contacts/import.html", context, status=403)
+    if confirm and not result.errors:
+        (store / f"{request.user.pk}-{token}").unlink(missing_ok=True)
+        messages.success(
+            request,
+            _("Imported: %(created)d new, %(updated)d updated.")
+            % {"created": result.created, "updated": result.updated},
+        )
+        return redirect(f"contacts:{entity}_list")
+    if not result.errors:
+        token = uuid.uuid4().hex
+        path = store / f"{request.user.pk}-{token}"
+        path.write_bytes(content)
+        path.chmod(0o600)
+        context.update({"token": token, "filename": name})
+    context.update({"result": result, "filename": name})
+    return render(request, "contacts/import.html", context, status=422 if result.errors else 200)
 
 
 @login_required
@@ -206,7 +320,7 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
         "show_changes": show_changes,
         "directions": Direction.choices,
         "record": record,
-        "can_write": request.user.role.can_write,
+        "can_write": can_write(request.user),
     }
 
 
