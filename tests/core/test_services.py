@@ -408,3 +408,21 @@ def test_only_the_owner_deletes_a_saved_view(sales1, sales2):
         core.saved_view_delete(actor=sales2, view_id=view.pk)
     core.saved_view_delete(actor=sales1, view_id=view.pk)
     assert SavedView.objects.count() == 0
+
+
+def test_user_update_rejects_unknown_fields_and_teams_and_changes_nothing(admin, sales1):
+    with pytest.raises(ValidationFailed) as caught:
+        core.user_update(
+            actor=admin,
+            user_id=sales1.pk,
+            data={"teams": ["Gibt es nicht"], "is_superuser": True, "full_name": "Neu"},
+        )
+    assert set(caught.value.fields) == {"teams", "is_superuser"}
+    sales1.refresh_from_db()
+    assert sales1.full_name == "Sven Sales"
+    assert not sales1.is_superuser
+
+
+def test_only_administrators_update_users(manager, sales1):
+    with pytest.raises(Forbidden):
+        core.user_update(actor=manager, user_id=sales1.pk, data={"role": "administrator"})

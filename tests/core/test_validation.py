@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from farley.core.errors import ValidationFailed
-from farley.core.validation import Cleaner, country_name, normalise_phone, phone_display
+from farley.core.validation import (
+    Cleaner,
+    country_name,
+    language_name,
+    normalise_phone,
+    phone_display,
+)
 
 # --- text -----------------------------------------------------------------------------------
 
@@ -469,3 +475,10 @@ def test_decimal_with_muddled_separators_is_an_error(raw):
 def test_integer_accepts_digit_groups(raw, number):
     c = Cleaner()
     assert c.integer("n", raw) == number
+
+
+def test_language_names_in_the_users_language():
+    assert language_name("de", "en") == "German"
+    assert language_name("en", "de") == "Englisch"
+    assert language_name("", "de") == ""
+    assert language_name("xx-unknown", "en") == "xx-unknown"

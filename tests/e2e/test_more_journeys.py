@@ -62,7 +62,7 @@ def test_admin_defines_custom_choice_field_and_fills_it_on_a_contact(page, admin
 
 def test_admin_creates_team_and_user_who_is_listed(page, admin_login):
     page.goto(page.base_url + "/settings/")
-    page.get_by_label("Team name").fill("Service Süd")
+    page.locator("#team-name").fill("Service Süd")
     page.get_by_role("button", name="Add team").click()
     expect(page.get_by_text("The team was created.")).to_be_visible()
     expect(page.locator("#teams li", has_text="Service Süd")).to_be_visible()
@@ -86,6 +86,21 @@ def test_admin_creates_team_and_user_who_is_listed(page, admin_login):
     expect(row).to_contain_text("Bernd Berater")
     expect(row).to_contain_text("Sales")
     expect(row).to_contain_text("Service Süd")
+
+    # Offboarding: deactivate the user; the team gets a new name.
+    row.get_by_role("link", name="Bernd Berater").click()
+    page.get_by_label("Active (may sign in and use API tokens)").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The user was saved.")).to_be_visible()
+    expect(page.locator("#users tr", has_text="bernd.berater@example.com")).to_contain_text(
+        "deactivated"
+    )
+    team = page.locator("#teams li", has_text="Service Süd")
+    team.locator("summary").click()
+    team.get_by_label("Team name").fill("Service Nord")
+    team.get_by_role("button", name="Rename").click()
+    expect(page.get_by_text("The team was renamed.")).to_be_visible()
+    expect(page.locator("#teams li", has_text="Service Nord")).to_be_visible()
 
 
 def test_new_user_form_keeps_chosen_teams_after_a_validation_error(page, admin_login):

@@ -12,6 +12,11 @@ def users_active() -> QuerySet[User]:
     return User.objects.filter(is_active=True).select_related("role").order_by("full_name", "email")
 
 
+def users_all() -> QuerySet[User]:
+    """Active users first, then deactivated ones, by name."""
+    return User.objects.select_related("role").order_by("-is_active", "full_name", "email")
+
+
 def teams_all() -> QuerySet[Team]:
     return Team.objects.select_related("lead").order_by("name")
 

@@ -102,6 +102,101 @@ def user_create(
     return user
 
 
+USER_FIELDS = {"email", "full_name", "role", "teams", "is_active", "language", "password"}
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role.key,
+        "teams": sorted(t.name for t in user.teams.all()),
+        "is_active": user.is_active,
+        "language": user.language,
+    }
+
+
+def user_update(*, actor: User, user_id: int, data: dict[str, Any]) -> User:
+    """An administrator changes a user: name, email, role, teams, language, a new password, or
+    deactivates them (a deactivated user cannot sign in or use API tokens; their records stay).
+    The last active administrator cannot be demoted or deactivated."""
+    _require_admin(actor)
+    c = Cleaner()
+    for key in set(data) - USER_FIELDS:
+        c.add(key, _("Unknown field."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().select_related("role").filter(pk=user_id).first()
+        if user is None:
+            raise NotFound()
+        before = _user_snapshot(user)
+        if "email" in data:
+            email = c.email("email", data.get("email"), required=True)
+            if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                c.add("email", _("A user with this email address exists already."))
+            user.email = email or user.email
+        if "full_name" in data:
+            user.full_name = c.text("full_name", data.get("full_name"), max_length=150)
+        if "language" in data:
+            user.language = c.choice("language", data.get("language") or "", ["", "en", "de"])
+        if "role" in data:
+            role = Role.objects.filter(key=data.get("role")).first()
+            if role is None:
+                c.add("role", _("Select one of: %(roles)s.") % {
+                    "roles": ", ".join(Role.objects.values_list("key", flat=True))})  # fmt: skip
+            else:
+                user.role = role
+                user.is_staff = role.is_administrator
+        if "is_active" in data:
+            user.is_active = c.boolean("is_active", data.get("is_active"))
+        if data.get("password"):
+            try:
+                validate_password(data["password"], user)
+            except DjangoValidationError as exc:
+                for message in exc.messages:
+                    c.add("password", message)
+        teams: list[Team] | None = None
+        if "teams" in data:
+            names = data.get("teams") or []
+            if not isinstance(names, list):
+                c.add("teams", _("Enter a list of teams."))
+                names = []
+            teams = []
+            for name in names:
+                team = Team.objects.filter(name__iexact=str(name).strip()).first()
+                if team is None:
+                    c.add("teams", _("There is no team named %(name)s.") % {"name": name})
+                elif team not in teams:
+                    teams.append(team)
+        still_admin = user.is_active and user.role.is_administrator
+        if before["role"] != user.role.key or not user.is_active:
+            others = User.objects.filter(is_active=True, role__is_administrator=True).exclude(
+                pk=user.pk
+            )
+            if not still_admin and not others.exists():
+                c.add(
+                    "role" if before["role"] != user.role.key else "is_active",
+                    _("Farley needs at least one active administrator."),
+                )
+        c.raise_if_invalid()
+        if data.get("password"):
+            user.set_password(data["password"])
+        user.save()
+        if teams is not None:
+            user.teams.set(teams)
+        after = _user_snapshot(user)
+        changes = history.diff(before, after)
+        if changes or data.get("password"):
+            history.record_change(
+                entity="user",
+                object_id=user.pk,
+                action=ChangeAction.UPDATE,
+                actor=actor,
+                before=before,
+                after={**after, "password": "changed"} if data.get("password") else after,
+            )
+    return user
+
+
 def user_set_language(*, actor: User, language: str) -> User:
     c = Cleaner()
     language = c.choice("language", language, ["", "en", "de"])

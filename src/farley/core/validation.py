@@ -77,6 +77,14 @@ def country_name(code: str, language: str | None = None) -> str:
     return locale.territories.get(code, code)
 
 
+def language_name(code: str, language: str | None = None) -> str:
+    """ "de" -> "German" (or "Deutsch" for a German-speaking user)."""
+    if not code:
+        return ""
+    locale = Locale.parse((language or get_language() or "en").split("-")[0])
+    return locale.languages.get(code.split("-")[0].lower(), code)
+
+
 def phone_display(e164: str) -> str:
     """Format an E.164 number for people: national format at home, international abroad."""
     try:

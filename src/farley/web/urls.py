@@ -11,6 +11,8 @@ urlpatterns = [
     path("settings/", views.settings_home, name="settings"),
     path("settings/teams/new/", views.team_create, name="team_create"),
     path("settings/users/new/", views.user_create, name="user_create"),
+    path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
     path("settings/custom-fields/new/", views.custom_field_form, name="custom_field_create"),
     path(
         "settings/custom-fields/<int:field_id>/", views.custom_field_form, name="custom_field_edit"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,8 +17,8 @@ from farley.contacts import selectors as contact_selectors
 from farley.core import search as search_index
 from farley.core import selectors, services
 from farley.core.api import hit_url
-from farley.core.errors import NotFound, ValidationFailed
-from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role
+from farley.core.errors import Conflict, NotFound, ValidationFailed
+from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role, User
 from farley.core.visibility import is_administrator
 
 
@@ -106,7 +108,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
     context = {
         "nav": "settings",
         "teams": selectors.teams_all().prefetch_related("members"),
-        "users": selectors.users_active().prefetch_related("teams"),
+        "users": selectors.users_all().prefetch_related("teams"),
         "fields": selectors.custom_fields(include_inactive=True),
         "roles": Role.objects.all(),
     }
@@ -155,6 +157,82 @@ def user_create(request: HttpRequest) -> HttpResponse:
         "chosen_teams": request.POST.getlist("teams") if request.method == "POST" else [],
     }
     return render(request, "web/user_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    _require_admin(request)
+    user = get_object_or_404(
+        User.objects.select_related("role").prefetch_related("teams"), pk=user_id
+    )
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        post = request.POST
+        data = {
+            "email": post.get("email", ""),
+            "full_name": post.get("full_name", ""),
+            "role": post.get("role", ""),
+            "teams": [t for t in post.getlist("teams") if t],
+            "is_active": "is_active" in post,
+            "language": post.get("language", ""),
+        }
+        if post.get("password"):
+            data["password"] = post["password"]
+        try:
+            services.user_update(actor=request.user, user_id=user.pk, data=data)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(request, _("The user was saved."))
+            return redirect(reverse("web:settings") + "#users")
+        values: Any = post
+        chosen = post.getlist("teams")
+    else:
+        values = {
+            "email": user.email,
+            "full_name": user.full_name,
+            "role": user.role.key,
+            "is_active": user.is_active,
+            "language": user.language,
+        }
+        chosen = [t.name for t in user.teams.all()]
+    context = {
+        "nav": "settings",
+        "edited": user,
+        "errors": errors,
+        "values": values,
+        "roles": Role.objects.all(),
+        "teams": selectors.teams_all(),
+        "chosen_teams": chosen,
+    }
+    return render(request, "web/user_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    _require_admin(request)
+    try:
+        if request.POST.get("delete"):
+            services.team_delete(actor=request.user, team_id=team_id)
+            messages.success(request, _("The team was deleted; its records keep their owners."))
+        else:
+            services.team_update(
+                actor=request.user,
+                team_id=team_id,
+                data={"name": request.POST.get("name", "")},
+                version=request.POST.get("version"),
+            )
+            messages.success(request, _("The team was renamed."))
+    except (ValidationFailed, Conflict) as exc:
+        for message_list in (
+            exc.fields.values() if isinstance(exc, ValidationFailed) else [[exc.message]]
+        ):
+            for message in message_list:
+                messages.error(request, message)
+    except NotFound:
+        messages.error(request, _("This team does not exist any more."))
+    return redirect(reverse("web:settings") + "#teams")
 
 
 @login_required

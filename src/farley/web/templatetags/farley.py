@@ -8,7 +8,7 @@ from django import template
 from django.http import QueryDict
 
 from farley.core.customfields import display_value
-from farley.core.validation import country_name, phone_display
+from farley.core.validation import country_name, language_name, phone_display
 
 register = template.Library()
 
@@ -26,6 +26,11 @@ def phone(value: str) -> str:
 @register.filter
 def country(code: str) -> str:
     return country_name(code)
+
+
+@register.filter
+def language(code: str) -> str:
+    return language_name(code)
 
 
 @register.filter
