@@ -74,10 +74,17 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     )
 
 
+SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+WRAPPERS = {"payload", "filters"}
+
+
 def _field_path(loc: tuple) -> str:
-    parts = [
-        str(p) for p in loc if p not in ("body", "query", "path", "payload", "header", "filters")
-    ]
+    """ninja's error location, e.g. ("body", "payload", "emails", 0, "address"), as the field
+    path of the error JSON ("emails.0.address")."""
+    parts = list(loc)
+    if parts and parts[0] in SOURCES:
+        parts = parts[1:]
+    parts = [str(p) for p in parts if p not in WRAPPERS]
     return ".".join(parts) or "body"
 
 

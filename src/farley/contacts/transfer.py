@@ -52,6 +52,16 @@ class Column:
     importable: bool = True
 
 
+ADDRESS_KEYS = (
+    "kind",
+    "street",
+    "house_number",
+    "extra",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+)
 _ADDRESS = [
     Column("street", gettext_lazy("Street")),
     Column("house_number", gettext_lazy("House number")),
@@ -107,6 +117,27 @@ ACCOUNT_COLUMNS = [
     *_ADDRESS,
     *_OWNERSHIP,
 ]
+# Headers people commonly use that are no label of ours (normalised: lower case, "_").
+HEADER_ALIASES = {
+    "plz": "postal_code",
+    "zip": "postal_code",
+    "zip_code": "postal_code",
+    "postcode": "postal_code",
+    "hausnr": "house_number",
+    "nr": "house_number",
+    "e_mail_adresse": "email",
+    "mail": "email",
+    "telefonnummer": "phone",
+    "tel": "phone",
+    "mobil": "phone_2",
+    "handy": "phone_2",
+    "mobile": "phone_2",
+    "firma": "account",
+    "company": "account",
+    "land": "country",
+    "bundesland": "region",
+    "state": "region",
+}
 CHOICES = {"salutation": Salutation, "preferred_channel": Channel, "status": AccountStatus}
 
 
@@ -135,7 +166,7 @@ def _custom_cell(definition: CustomFieldDefinition, value: Any) -> Any:
     if definition.field_type == "boolean":
         return "true" if value else "false"
     if definition.field_type == "decimal":
-        return Decimal(str(value))
+        return Decimal(format(Decimal(str(value)).normalize(), "f"))
     return value
 
 
@@ -233,7 +264,8 @@ def _defused(value: Any) -> Any:
     """A text a spreadsheet would run as a formula gets a leading apostrophe (which Excel
     shows as plain text and :func:`_undefused` removes on import); "+49 30 ..." stays."""
     if isinstance(value, str) and (
-        value[:1] in ("=", "@", "\t", "\r") or re.match(r"[+-][^\d\s(]", value)
+        value[:1] in ("=", "@", "\t", "\r")
+        or (value[:1] in ("+", "-") and not re.fullmatch(r"[+-][\d\s()/.-]*", value))
     ):
         return "'" + value
     return value
@@ -261,6 +293,15 @@ def csv_chunks(columns: list[Column], rows: Iterable[dict[str, Any]]) -> Iterato
     yield buffer.getvalue()
 
 
+def _xlsx_cell(value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _defused(value)
+    # Control characters (e.g. a vertical tab pasted from a word processor) are not allowed
+    # in an .xlsx file.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def xlsx_bytes(columns: list[Column], rows: Iterable[dict[str, Any]], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -276,7 +317,7 @@ def xlsx_bytes(columns: list[Column], rows: Iterable[dict[str, Any]], title: str
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([_defused(row.get(column.key)) for column in columns])
+        sheet.append([_xlsx_cell(row.get(column.key)) for column in columns])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -382,6 +423,9 @@ def map_headers(entity: str, header: list[Any]) -> tuple[dict[int, str], list[st
     for definition in definitions_for(entity):
         if definition.label_de:
             names.setdefault(_normal(definition.label_de), f"cf_{definition.key}")
+    for alias, key in HEADER_ALIASES.items():
+        if entity == "contact" or key != "account":
+            names.setdefault(alias, key)
     mapping: dict[int, str] = {}
     ignored: list[str] = []
     for index, title in enumerate(header):
@@ -541,27 +585,23 @@ def _record_data(
             data[key] = raw
     if "language" in data:
         data["language"] = data["language"].lower()
-    if "country" in values or any(c.key in values for c in _ADDRESS):
-        old = list(existing.addresses.all()) if existing else []
-        first = {
-            c.key: _text(values.get(c.key, getattr(old[0], c.key) if old else "")).strip()
-            for c in _ADDRESS
-        }
+    if any(c.key in values for c in _ADDRESS):
+        old = (
+            [{k: getattr(a, k) for k in ADDRESS_KEYS} for a in existing.addresses.all()]
+            if existing
+            else []
+        )
+        # The first address: the file's columns over what the record has (e.g. its "extra").
+        first = dict(old[0]) if old else {"kind": "business", "extra": ""}
+        for column in _ADDRESS:
+            if column.key in values:
+                first[column.key] = _text(values[column.key]).strip()
+            first.setdefault(column.key, "")
         first["country"] = (first["country"] or "DE").upper()
-        first["kind"] = old[0].kind if old else "business"
         if any(first[k] for k in ("street", "postal_code", "city")):
-            rest = [
-                {k: getattr(a, k) for k in ("kind", "street", "house_number", "extra",
-                                             "postal_code", "city", "region", "country")}
-                for a in old[1:]
-            ]  # fmt: skip
-            data["addresses"] = [first, *rest]
+            data["addresses"] = [first, *old[1:]]
         elif old:
-            data["addresses"] = [
-                {k: getattr(a, k) for k in ("kind", "street", "house_number", "extra",
-                                             "postal_code", "city", "region", "country")}
-                for a in old[1:]
-            ]  # fmt: skip
+            data["addresses"] = old[1:]
     for kind_key, columns, attr, defaults in (
         ("emails", ("email", "email_2"), "address", ("work", "private")),
         ("phones", ("phone", "phone_2"), "number", ("work", "mobile")),
@@ -582,6 +622,17 @@ def _record_data(
         data[kind_key] = items
     if "tags" in values:
         data["tags"] = [t.strip() for t in re.split(r"[;,]", _text(values["tags"])) if t.strip()]
+    if existing is not None:
+        # Unchanged references stay as they are, even to a deactivated owner or an account in
+        # the trash (the file only repeats what the export wrote).
+        current = {
+            "owner": existing.owner.email if existing.owner_id else "",
+            "team": existing.team.name if existing.team_id else "",
+            "parent_number": getattr(getattr(existing, "parent", None), "customer_number", ""),
+        }
+        for key, value in current.items():
+            if key in values and _text(values[key]).strip().casefold() == (value or "").casefold():
+                del values[key]
     if "owner" in values:
         email = _text(values["owner"]).strip().casefold()
         if email and email not in lookups.users:
@@ -654,6 +705,7 @@ def import_table(
         related.append(
             Prefetch("account_links", queryset=ContactAccountLink.objects.order_by("position"))
         )
+    references = ["owner", "team", "parent"] if entity == "account" else ["owner", "team"]
     create = services.account_create if entity == "account" else services.contact_create
     update = services.account_update if entity == "account" else services.contact_update
     id_name = f"{entity}_id"
@@ -671,7 +723,10 @@ def import_table(
                 raw_id = raw_id[:-2]
             if raw_id:
                 existing = (
-                    visible.prefetch_related(*related).filter(pk=int(raw_id)).first()
+                    visible.select_related(*references)
+                    .prefetch_related(*related)
+                    .filter(pk=int(raw_id))
+                    .first()
                     if raw_id.isdigit()
                     else None
                 )
