@@ -33,9 +33,9 @@ from farley.contacts.services import (
     relationship_create,
     timeline_entry_create,
 )
+from farley.core import permissions
 from farley.core.models import Role, Team, User
 from farley.core.services import team_update, user_create
-from farley.core.visibility import can_write
 
 # --- fixed lists ------------------------------------------------------------------------------
 
@@ -694,7 +694,7 @@ def _users(admin: User) -> tuple[list[User], int]:
             team = Team.objects.filter(name=team_name, lead__isnull=True).first()
             if team is not None:
                 team_update(actor=admin, team_id=team.pk, data={"lead_id": user.pk})
-        if user.is_active and can_write(user):
+        if permissions.can(user, "create", "contact"):
             users.append(user)
     for name in TEAMS:
         Team.objects.get_or_create(name=name)

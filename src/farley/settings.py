@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "farley.core.middleware.UserLanguageMiddleware",
     "farley.core.middleware.ApiErrorEnvelopeMiddleware",
+    "farley.core.middleware.ServiceErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from farley.contacts.models import Account
+from farley.core import permissions
 from farley.core.models import Visibility
 from farley.core.visibility import (
-    can_write,
     is_administrator,
     team_ids,
     visibility_scope,
@@ -48,7 +48,7 @@ def records(admin, sales1, sales2, team1, team2):
 def test_built_in_roles(role, scope, writes, administers):
     user = make_user(role)
     assert visibility_scope(user) == scope
-    assert can_write(user) is writes
+    assert permissions.can(user, "edit", "contact") is writes
     assert is_administrator(user) is administers
 
 
@@ -56,14 +56,14 @@ def test_inactive_user_sees_nothing_and_writes_nothing(records):
     user = make_user("administrator", is_active=False)
     assert visibility_scope(user) == "none"
     assert names(user) == []
-    assert can_write(user) is False
+    assert permissions.can(user, "view", "contact") is False
     assert is_administrator(user) is False
 
 
 def test_superuser_sees_all_whatever_the_role(records):
     user = make_user("read_only", is_superuser=True)
     assert visibility_scope(user) == Visibility.ALL
-    assert can_write(user) is True
+    assert permissions.can(user, "delete", "account") is True
     assert is_administrator(user) is True
 
 

@@ -61,7 +61,9 @@ def _restore_reference_data() -> None:
 
     from django.apps import apps
 
-    importlib.import_module("farley.core.migrations.0002_roles_and_search").create_roles(apps, None)
+    from farley.core.permissions import ensure_built_in_roles
+
+    ensure_built_in_roles()
     importlib.import_module("farley.contacts.migrations.0003_relationship_types").create_types(
         apps, None
     )

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from farley.contacts import selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
+from farley.core import permissions
 from farley.core.apiutil import (
     ERRORS,
     ChangeOut,
@@ -148,6 +149,7 @@ class RecordOut(Schema):
 
 
 def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, Any]:
+    permissions.require(request.user, "view", entity)
     page = selectors.list_page(entity, request.user, query_params(request), strict=True)
     lookups: list[Any] = ["emails", "phones", "addresses", "tags"]
     if entity == "contact":

@@ -34,13 +34,13 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import history, search
+from farley.core import history, permissions, search
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
 from farley.core.sequences import next_value
 from farley.core.validation import Cleaner
-from farley.core.visibility import can_write, is_administrator, team_ids, visibility_scope
+from farley.core.visibility import is_administrator, team_ids, visibility_scope
 
 MAX_ITEMS = 50
 ADDRESS_KEYS = [
@@ -104,9 +104,14 @@ COMMON_FIELDS = ["owner_id", "team_id", "tags", "custom", "emails", "phones", "a
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def _require_writer(actor: User) -> None:
-    if not can_write(actor):
+def _require_some_edit(actor: User) -> None:
+    """The early check of relationship and timeline changes (the record decides later)."""
+    if not (permissions.can(actor, "edit", "account") or permissions.can(actor, "edit", "contact")):
         raise Forbidden(_("Your role may not change records."))
+
+
+def _require_edit_of(actor: User, record: Account | Contact) -> None:
+    permissions.require(actor, "edit", "account" if isinstance(record, Account) else "contact")
 
 
 def _check_version(record: Any, version: Any) -> None:
@@ -432,7 +437,7 @@ def _index_account(account: Account) -> None:
 
 def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     """Create an account (company) with its emails, phones, addresses, tags and custom fields."""
-    _require_writer(actor)
+    permissions.require(actor, "create", "account")
     values, nested, cleaner = _clean_account(actor, data, None)
     cleaner.raise_if_invalid()
     with transaction.atomic():
@@ -462,7 +467,7 @@ def account_update(
     *, actor: User, account_id: int, data: dict[str, Any], version: Any = None
 ) -> Account:
     """Change an account; ``version`` (if given) must be the one the caller read, else 409."""
-    _require_writer(actor)
+    permissions.require(actor, "edit", "account")
     with transaction.atomic():
         account = (
             selectors.accounts_visible_to(actor).select_for_update().filter(pk=account_id).first()
@@ -528,7 +533,7 @@ def _reindex_restored_account(account: Account) -> None:
 
 
 def _soft_delete(actor: User, entity: str, queryset, record_id: int) -> Any:
-    _require_writer(actor)
+    permissions.require(actor, "delete", entity)
     with transaction.atomic():
         record = queryset.select_for_update().filter(pk=record_id).first()
         if record is None:
@@ -545,7 +550,7 @@ def _soft_delete(actor: User, entity: str, queryset, record_id: int) -> Any:
 
 
 def _restore(actor: User, entity: str, queryset, record_id: int, reindex) -> Any:
-    _require_writer(actor)
+    permissions.require(actor, "delete", entity)
     with transaction.atomic():
         record = queryset.select_for_update().filter(pk=record_id, deleted_at__isnull=False).first()
         if record is None:
@@ -732,7 +737,7 @@ def _index_contact(contact: Contact) -> None:
 
 def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
     """Create a contact (person) with emails, phones, addresses, account links, tags, custom fields."""
-    _require_writer(actor)
+    permissions.require(actor, "create", "contact")
     values, nested, cleaner = _clean_contact(actor, data, None)
     cleaner.raise_if_invalid()
     with transaction.atomic():
@@ -760,7 +765,7 @@ def contact_update(
     *, actor: User, contact_id: int, data: dict[str, Any], version: Any = None
 ) -> Contact:
     """Change a contact; ``version`` (if given) must be the one the caller read, else 409."""
-    _require_writer(actor)
+    permissions.require(actor, "edit", "contact")
     with transaction.atomic():
         contact = (
             selectors.contacts_visible_to(actor).select_for_update().filter(pk=contact_id).first()
@@ -838,7 +843,7 @@ def _resolve_party(
 
 def relationship_create(*, actor: User, data: dict[str, Any]) -> Relationship:
     """Link one account or contact to another with a typed, directed relation."""
-    _require_writer(actor)
+    _require_some_edit(actor)
     c = Cleaner()
     if not isinstance(data, dict):
         raise ValidationFailed({"": [_("Expected an object.")]})
@@ -858,6 +863,7 @@ def relationship_create(*, actor: User, data: dict[str, Any]) -> Relationship:
     ):
         c.add("to_id", _("A record cannot be related to itself."))
     c.raise_if_invalid()
+    _require_edit_of(actor, source)
     with transaction.atomic():
         relationship = Relationship.objects.create(
             type=rel_type,
@@ -890,11 +896,12 @@ def _record_relationship_history(actor: User, relationship: Relationship, *, add
 
 def relationship_delete(*, actor: User, relationship_id: int) -> None:
     """Remove a relationship; the removal stays in both records' history."""
-    _require_writer(actor)
+    _require_some_edit(actor)
     with transaction.atomic():
         relationship = selectors.relationships_visible_to(actor).filter(pk=relationship_id).first()
         if relationship is None:
             raise NotFound()
+        _require_edit_of(actor, relationship.source)
         _record_relationship_history(actor, relationship, added=False)
         relationship.delete()
 
@@ -968,9 +975,10 @@ def _touch_last_interaction(entry: TimelineEntry) -> None:
 
 def timeline_entry_create(*, actor: User, data: dict[str, Any]) -> TimelineEntry:
     """Log an interaction (note, call, email, meeting, letter, SMS, web) on a record's timeline."""
-    _require_writer(actor)
+    _require_some_edit(actor)
     values, cleaner = _clean_timeline(actor, data, None)
     cleaner.raise_if_invalid()
+    _require_edit_of(actor, values.get("contact") or values.get("account"))
     with transaction.atomic():
         contact = values.get("contact")
         if values.get("account") is None and contact is not None and contact.primary_account_id:
@@ -984,11 +992,12 @@ def timeline_entry_update(
     *, actor: User, entry_id: int, data: dict[str, Any], version: Any = None
 ) -> TimelineEntry:
     """Correct a timeline entry; the previous text stays in its history."""
-    _require_writer(actor)
+    _require_some_edit(actor)
     with transaction.atomic():
         entry = selectors.timeline_entries_visible_to(actor).filter(pk=entry_id).first()
         if entry is None:
             raise NotFound()
+        _require_edit_of(actor, entry.contact or entry.account)
         _check_version(entry, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, cleaner = _clean_timeline(actor, data, entry)
@@ -1026,11 +1035,12 @@ def timeline_entry_update(
 
 def timeline_entry_delete(*, actor: User, entry_id: int) -> None:
     """Hide a timeline entry (soft delete, kept for the history)."""
-    _require_writer(actor)
+    _require_some_edit(actor)
     with transaction.atomic():
         entry = selectors.timeline_entries_visible_to(actor).filter(pk=entry_id).first()
         if entry is None:
             raise NotFound()
+        _require_edit_of(actor, entry.contact or entry.account)
         entry.deleted_at = timezone.now()
         entry.version += 1
         entry.save(update_fields=["deleted_at", "version"])

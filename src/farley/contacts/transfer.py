@@ -34,10 +34,10 @@ from farley.contacts.models import (
     ContactAccountLink,
     Salutation,
 )
+from farley.core import permissions
 from farley.core.customfields import definitions_for
-from farley.core.errors import Forbidden, NotFound, ValidationFailed
+from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import CustomFieldDefinition, Team, User
-from farley.core.visibility import can_write
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -229,6 +229,7 @@ def export_rows(
 ) -> tuple[list[Column], Iterator[dict[str, Any]]]:
     """The columns and, lazily, the rows of every record of the filtered list ``user`` sees,
     read in chunks (a few queries per thousand records, not per record)."""
+    permissions.require(user, "export", entity)
     queryset, _sort, _descending = selectors.filtered_list(entity, user, params, strict=True)
     definitions = definitions_for(entity)
     related: list[Any] = ["emails", "phones", "addresses", "tags"]
@@ -686,8 +687,7 @@ def import_table(
     *, actor: User, entity: str, table: list[list[Any]], dry_run: bool = False
 ) -> ImportResult:
     """Import the rows of ``table`` (header first), all or nothing; see the module."""
-    if not can_write(actor):
-        raise Forbidden(_("Your role may not change records."))
+    permissions.require(actor, "import", entity)
     mapping, ignored = map_headers(entity, table[0])
     result = ImportResult(ignored_columns=ignored, dry_run=dry_run)
     if not any(key not in ("id",) for key in mapping.values()):

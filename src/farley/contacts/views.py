@@ -35,12 +35,11 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import customfields, panels
+from farley.core import customfields, panels, permissions
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.validation import country_choices
-from farley.core.visibility import can_write
 from farley.web.formdata import custom_values, rows, simple
 
 COLUMNS = {
@@ -96,6 +95,7 @@ def _denied(exc: Exception) -> HttpResponse:
 
 
 def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
+    permissions.require(request.user, "view", entity)
     params = request.GET
     page = selectors.list_page(entity, request.user, params)
     definitions = customfields.definitions_for(entity)
@@ -107,7 +107,6 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
     context = {
         "nav": f"{entity}s",
         "entity": entity,
-        "can_write": can_write(request.user),
         "page": page,
         "items": page.items,
         "columns": [(c, available[c]) for c in columns],
@@ -320,7 +319,6 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
         "show_changes": show_changes,
         "directions": Direction.choices,
         "record": record,
-        "can_write": can_write(request.user),
     }
 
 

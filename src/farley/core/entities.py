@@ -46,3 +46,7 @@ def key_for(model_or_obj: Any) -> str:
         if entity.model is model:
             return entity.key
     raise KeyError(model)
+
+
+def registered_keys() -> list[str]:
+    return list(_registry)

@@ -55,3 +55,25 @@ class ApiErrorEnvelopeMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
+
+
+class ServiceErrorMiddleware:
+    """A page whose service refuses (Forbidden) or finds nothing (NotFound) answers Django's
+    403 or 404 page instead of a server error; the API maps these errors itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        from farley.core.errors import Forbidden, NotFound
+
+        if isinstance(exception, Forbidden):
+            raise PermissionDenied(exception.message) from exception
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception

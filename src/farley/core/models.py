@@ -16,19 +16,32 @@ from django.utils.translation import gettext_lazy as _
 class Visibility(models.TextChoices):
     OWN = "own", _("Own records")
     TEAM = "team", _("Team records")
+    SUBORDINATES = "subordinates", _("Team records and those of subordinate roles")
     ALL = "all", _("All records")
 
 
 class Role(models.Model):
-    """A role decides which records a user sees and whether they may change them."""
+    """A role decides which records a user sees (``visibility``, widened by the roles that
+    report to it and by sharing) and what they may do with each entity (``permissions``:
+    ``{"contact": ["view", "create", ...]}``, see :mod:`farley.core.permissions`)."""
 
     key = models.SlugField(_("key"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     visibility = models.CharField(
-        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM
+        _("visibility"), max_length=20, choices=Visibility.choices, default=Visibility.TEAM
     )
-    can_write = models.BooleanField(_("may create and change records"), default=True)
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subordinate_roles",
+    )
+    permissions = models.JSONField(_("permissions"), default=dict, blank=True)
     is_administrator = models.BooleanField(_("administers Farley"), default=False)
+    is_built_in = models.BooleanField(default=False, editable=False)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from farley.core import vocabulary
 from farley.core.models import SearchDocument, User
 from farley.core.text import digits, fold, looks_like_phone
-from farley.core.visibility import visibility_q
+from farley.core.visibility import viewable_entities, visibility_q
 
 CANDIDATES = 60  # documents re-ranked per tier; more cost time and rarely change the top 20
 FTS_TABLE = "core_search_fts"
@@ -174,7 +174,8 @@ def search(
     joined = "".join(terms)
     if not terms or (len(joined) < 2 and not any(ord(ch) >= 0x2E80 for ch in joined)):
         return []
-    base = SearchDocument.objects.filter(visibility_q(user))
+    allowed = viewable_entities(user)
+    base = SearchDocument.objects.filter(visibility_q(user), entity__in=allowed)
     if entities:
         base = base.filter(entity__in=entities)
     fields = ("id", "entity", "object_id", "title", "subtitle", "body")

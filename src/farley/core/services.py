@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from farley.core import history
+from farley.core import entities, history
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
@@ -195,6 +195,141 @@ def user_update(*, actor: User, user_id: int, data: dict[str, Any]) -> User:
                 after={**after, "password": "changed"} if data.get("password") else after,
             )
     return user
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+ROLE_FIELDS = {"key", "name", "visibility", "reports_to_id", "permissions", "version"}
+
+
+def _clean_role(c: Cleaner, data: dict[str, Any], role: Role | None) -> dict[str, Any]:
+    from farley.core import permissions
+    from farley.core.models import Visibility
+
+    for key in set(data) - ROLE_FIELDS:
+        c.add(key, _("Unknown field."))
+    values: dict[str, Any] = {}
+    creating = role is None
+    if creating:
+        key = c.text("key", data.get("key"), max_length=40, required=True).lower()
+        if key and not re.fullmatch(r"[a-z][a-z0-9_-]*", key):
+            c.add("key", _("Use lower-case letters, digits, - and _, starting with a letter."))
+        elif key and Role.objects.filter(key=key).exists():
+            c.add("key", _("A role with this key exists already."))
+        values["key"] = key
+    if creating or "name" in data:
+        values["name"] = c.text("name", data.get("name"), max_length=100, required=True)
+    if creating or "visibility" in data:
+        values["visibility"] = c.choice(
+            "visibility", data.get("visibility") or Visibility.OWN, Visibility.choices
+        )
+    if "reports_to_id" in data:
+        parent = None
+        if data["reports_to_id"] not in (None, ""):
+            parent_id = c.integer(
+                "reports_to_id", data["reports_to_id"], minimum=1, maximum=2**63 - 1
+            )
+            parent = Role.objects.filter(pk=parent_id).first() if parent_id else None
+            if parent is None:
+                c.add("reports_to_id", _("Select a role."))
+            elif role is not None:
+                seen, current = set(), parent
+                while current is not None and current.pk not in seen:
+                    if current.pk == role.pk:
+                        c.add(
+                            "reports_to_id", _("A role cannot report to itself or a role below it.")
+                        )
+                        break
+                    seen.add(current.pk)
+                    current = current.reports_to
+        values["reports_to"] = parent
+    if creating or "permissions" in data:
+        raw = data.get("permissions") or {}
+        if not isinstance(raw, dict):
+            c.add("permissions", _("Enter permissions as entity: list of actions."))
+            raw = {}
+        for entity, chosen in raw.items():
+            if entity not in entities.registered_keys():
+                c.add("permissions", _("Unknown entity %(entity)s.") % {"entity": entity})
+            elif not isinstance(chosen, list) or any(a not in permissions.ACTIONS for a in chosen):
+                c.add(
+                    "permissions",
+                    _("Actions are some of: %(actions)s.")
+                    % {"actions": ", ".join(permissions.ACTIONS)},
+                )
+        values["permissions"] = permissions.clean_permissions(raw)
+    return values
+
+
+def role_create(*, actor: User, data: dict[str, Any]) -> Role:
+    """A new role: what its users see and may do with each entity."""
+    _require_admin(actor)
+    c = Cleaner()
+    values = _clean_role(c, data, None)
+    c.raise_if_invalid()
+    with transaction.atomic():
+        role = Role.objects.create(**values)
+        history.record_change(
+            entity="role", object_id=role.pk, action=ChangeAction.CREATE, actor=actor,
+            after=_role_snapshot(role),
+        )  # fmt: skip
+    return role
+
+
+def _role_snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "visibility": role.visibility,
+        "reports_to": role.reports_to.key if role.reports_to_id else None,
+        "permissions": role.permissions,
+    }
+
+
+def role_update(*, actor: User, role_id: int, data: dict[str, Any], version: Any = None) -> Role:
+    """Change a role's name, visibility, place in the hierarchy or permissions; the
+    administrator role always may do everything."""
+    _require_admin(actor)
+    with transaction.atomic():
+        role = Role.objects.select_for_update().filter(pk=role_id).first()
+        if role is None:
+            raise NotFound()
+        _check_version(role, version if version is not None else data.get("version"))
+        c = Cleaner()
+        values = _clean_role(c, {k: v for k, v in data.items() if k != "key"}, role)
+        if "key" in data and data["key"] != role.key:
+            c.add("key", _("The key of a role cannot change."))
+        c.raise_if_invalid()
+        before = _role_snapshot(role)
+        for key, value in values.items():
+            setattr(role, key, value)
+        after = _role_snapshot(role)
+        if history.diff(before, after):
+            role.version += 1
+            role.save()
+            history.record_change(
+                entity="role", object_id=role.pk, action=ChangeAction.UPDATE, actor=actor,
+                before=before, after=after,
+            )  # fmt: skip
+    return role
+
+
+def role_delete(*, actor: User, role_id: int) -> None:
+    _require_admin(actor)
+    with transaction.atomic():
+        role = Role.objects.filter(pk=role_id).first()
+        if role is None:
+            raise NotFound()
+        if role.is_built_in:
+            raise ValidationFailed({"role": [_("A built-in role cannot be deleted.")]})
+        if User.objects.filter(role=role).exists():
+            raise ValidationFailed(
+                {"role": [_("Users still have this role; give them another first.")]}
+            )
+        history.record_change(
+            entity="role", object_id=role.pk, action=ChangeAction.DELETE, actor=actor,
+            before=_role_snapshot(role),
+        )  # fmt: skip
+        role.delete()
 
 
 def user_set_language(*, actor: User, language: str) -> User:

@@ -28,6 +28,13 @@ def visibility_scope(user: User) -> str:
     return user.role.visibility
 
 
+def viewable_entities(user: User) -> list[str]:
+    """The registered entities whose records ``user``'s role may view at all."""
+    from farley.core import entities, permissions
+
+    return [key for key in entities.registered_keys() if permissions.can(user, "view", key)]
+
+
 def visibility_q(user: User, *, owner_field: str = "owner_id", team_field: str = "team_id") -> Q:
     """A filter over owner/team columns that keeps exactly the records ``user`` may see."""
     scope = visibility_scope(user)
@@ -44,16 +51,14 @@ def visibility_q(user: User, *, owner_field: str = "owner_id", team_field: str =
 
 
 def visible_records(queryset: QuerySet, user: User, *, include_deleted: bool = False) -> QuerySet:
+    from farley.core import entities, permissions
+
+    if not permissions.can(user, "view", entities.key_for(queryset.model)):
+        return queryset.none()
     queryset = queryset.filter(visibility_q(user))
     if not include_deleted:
         queryset = queryset.filter(deleted_at__isnull=True)
     return queryset
-
-
-def can_write(user: User) -> bool:
-    return user.is_active and (
-        user.is_superuser or user.role.can_write or user.role.is_administrator
-    )
 
 
 def is_administrator(user: User) -> bool:

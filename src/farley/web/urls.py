@@ -13,6 +13,8 @@ urlpatterns = [
     path("settings/users/new/", views.user_create, name="user_create"),
     path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
+    path("settings/roles/new/", views.role_form, name="role_create"),
+    path("settings/roles/<int:role_id>/", views.role_form, name="role_edit"),
     path("settings/custom-fields/new/", views.custom_field_form, name="custom_field_create"),
     path(
         "settings/custom-fields/<int:field_id>/", views.custom_field_form, name="custom_field_edit"

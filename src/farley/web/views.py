@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
+from farley.core import entities, permissions, selectors, services
 from farley.core import search as search_index
-from farley.core import selectors, services
 from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
-from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role, User
+from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role, User, Visibility
 from farley.core.visibility import is_administrator
 
 
@@ -110,7 +111,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
         "teams": selectors.teams_all().prefetch_related("members"),
         "users": selectors.users_all().prefetch_related("teams"),
         "fields": selectors.custom_fields(include_inactive=True),
-        "roles": Role.objects.all(),
+        "roles": Role.objects.select_related("reports_to").annotate(user_count=Count("user")),
     }
     return render(request, "web/settings.html", context)
 
@@ -206,6 +207,66 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "chosen_teams": chosen,
     }
     return render(request, "web/user_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+def role_form(request: HttpRequest, role_id: int | None = None) -> HttpResponse:
+    """Create or change a role: visibility, hierarchy and the permission matrix."""
+    _require_admin(request)
+    role = get_object_or_404(Role, pk=role_id) if role_id is not None else None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and request.POST.get("delete") and role is not None:
+        try:
+            services.role_delete(actor=request.user, role_id=role.pk)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(request, _("The role was deleted."))
+            return redirect(reverse("web:settings") + "#roles")
+    elif request.method == "POST":
+        post = request.POST
+        data: dict[str, Any] = {
+            "name": post.get("name", ""),
+            "visibility": post.get("visibility", ""),
+            "reports_to_id": post.get("reports_to_id") or None,
+            "permissions": {key: post.getlist(f"perm-{key}") for key in entities.registered_keys()},
+        }
+        try:
+            if role is None:
+                saved = services.role_create(
+                    actor=request.user, data={**data, "key": post.get("key", "")}
+                )
+            else:
+                saved = services.role_update(
+                    actor=request.user, role_id=role.pk, data=data, version=post.get("version")
+                )
+        except ValidationFailed as exc:
+            errors = exc.fields
+        except Conflict as exc:
+            errors = {"": [exc.message]}
+        else:
+            messages.success(request, _("The role %(name)s was saved.") % {"name": saved})
+            return redirect(reverse("web:settings") + "#roles")
+    matrix = []
+    for entity in entities.all_entities():
+        if request.method == "POST":
+            chosen = set(request.POST.getlist(f"perm-{entity.key}"))
+        else:
+            chosen = set(permissions.role_actions(role, entity.key)) if role else set()
+        matrix.append(
+            (entity, [(a, permissions.ACTION_LABELS[a], a in chosen) for a in permissions.ACTIONS])
+        )
+    context = {
+        "nav": "settings",
+        "role": role,
+        "errors": errors,
+        "values": request.POST if request.method == "POST" else {},
+        "visibilities": Visibility.choices,
+        "roles": Role.objects.exclude(pk=role.pk) if role else Role.objects.all(),
+        "matrix": matrix,
+        "actions": [(a, permissions.ACTION_LABELS[a]) for a in permissions.ACTIONS],
+    }
+    return render(request, "web/role_form.html", context, status=422 if errors else 200)
 
 
 @login_required

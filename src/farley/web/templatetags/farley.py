@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 
+from farley.core import permissions
 from farley.core.customfields import display_value
 from farley.core.validation import country_name, language_name, phone_display
 
@@ -58,3 +59,11 @@ def query_with(context, **changes: Any) -> str:
 def field_key(*parts: Any) -> str:
     """``{% field_key "emails" 0 "address" %}`` → ``emails.0.address`` (the services' error keys)."""
     return ".".join(str(p) for p in parts)
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action: str, entity: str) -> bool:
+    """``{% can "edit" entity as allowed %}``: may the signed-in user do this?"""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and permissions.can(user, action, entity))
