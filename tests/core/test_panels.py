@@ -33,7 +33,8 @@ def test_panels_for_filters_by_entity_and_column_and_sorts_by_order(registered, 
     registered(panels.Panel("t.nothing", ("contact",), "x.html", lambda u, r: None))
     main = [p.key for p in panels.panels_for("contact", admin, contact, "main")]
     assert [k for k in main if k.startswith("t.")] == ["t.early", "t.late"]
-    assert [p.key for p in panels.panels_for("contact", admin, contact, "side")] == ["t.side"]
+    side = [p.key for p in panels.panels_for("contact", admin, contact, "side")]
+    assert [k for k in side if k.startswith("t.")] == ["t.side"]
 
 
 def test_a_registered_panel_shows_on_the_record_page_with_its_context(registered, client, admin):

@@ -1,9 +1,22 @@
-"""Registers accounts and contacts with core (history, search, custom fields, trash)."""
+"""Registers accounts and contacts with core (history, search, custom fields, trash,
+permissions, sharing rules)."""
+
+from functools import partial
 
 from django.utils.translation import gettext_lazy as _
 
 from farley.contacts.models import Account, Contact
+from farley.contacts.selectors import criteria_q
 from farley.core.entities import Entity, register
+
+RULE_FILTERS = (
+    ("country", _("Country")),
+    ("postal_code", _("Postal code starts with")),
+    ("city", _("City")),
+    ("industry", _("Industry code starts with")),
+    ("status", _("Status")),
+    ("tag", _("Tag")),
+)
 
 ACCOUNT = register(
     Entity(
@@ -12,6 +25,8 @@ ACCOUNT = register(
         label=_("Account"),
         label_plural=_("Accounts"),
         url_name="contacts:account_detail",
+        filter_q=partial(criteria_q, "account"),
+        rule_filters=RULE_FILTERS,
     )
 )
 CONTACT = register(
@@ -21,5 +36,7 @@ CONTACT = register(
         label=_("Contact"),
         label_plural=_("Contacts"),
         url_name="contacts:contact_detail",
+        filter_q=partial(criteria_q, "contact"),
+        rule_filters=RULE_FILTERS,
     )
 )

@@ -6,8 +6,10 @@ from typing import Any
 
 from farley.contacts import selectors
 from farley.contacts.models import Account
-from farley.core.models import User
+from farley.core import permissions, sharing
+from farley.core.models import Team, User
 from farley.core.panels import Panel, register
+from farley.core.selectors import users_active
 
 
 def _account_people(user: User, account: Account) -> dict[str, Any]:
@@ -25,5 +27,38 @@ register(
         context=_account_people,
         column="main",
         order=10,
+    )
+)
+
+
+def _sharing(user: User, record: Any) -> dict[str, Any]:
+    entity = "account" if isinstance(record, Account) else "contact"
+    editable = (
+        selectors.accounts_visible_to(user, for_edit=True)
+        if entity == "account"
+        else selectors.contacts_visible_to(user, for_edit=True)
+    )
+    may_share = (
+        record.deleted_at is None
+        and permissions.can(user, "edit", entity)
+        and editable.filter(pk=record.pk).exists()
+    )
+    return {
+        "entity": entity,
+        "shares": list(sharing.shares_of(user, entity, record.pk)),
+        "may_share": may_share,
+        "users": users_active().exclude(pk=record.owner_id) if may_share else [],
+        "teams": Team.objects.all() if may_share else [],
+    }
+
+
+register(
+    Panel(
+        key="core.sharing",
+        entities=("account", "contact"),
+        template="web/panels/sharing.html",
+        context=_sharing,
+        column="side",
+        order=90,
     )
 )

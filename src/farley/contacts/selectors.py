@@ -35,12 +35,22 @@ from farley.core.validation import Cleaner
 from farley.core.visibility import visible_records
 
 
-def accounts_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[Account]:
-    return visible_records(Account.objects.all(), user, include_deleted=include_deleted)
+def accounts_visible_to(
+    user: User, *, include_deleted: bool = False, for_edit: bool = False
+) -> QuerySet[Account]:
+    """The accounts ``user`` sees; ``for_edit``: only those they may change (a read-only share
+    shows a record without letting its user change it)."""
+    return visible_records(
+        Account.objects.all(), user, include_deleted=include_deleted, for_edit=for_edit
+    )
 
 
-def contacts_visible_to(user: User, *, include_deleted: bool = False) -> QuerySet[Contact]:
-    return visible_records(Contact.objects.all(), user, include_deleted=include_deleted)
+def contacts_visible_to(
+    user: User, *, include_deleted: bool = False, for_edit: bool = False
+) -> QuerySet[Contact]:
+    return visible_records(
+        Contact.objects.all(), user, include_deleted=include_deleted, for_edit=for_edit
+    )
 
 
 def relationships_visible_to(user: User) -> QuerySet[Relationship]:
@@ -119,6 +129,14 @@ MAX_LIMIT = 200
 
 def _address_exists(parent: str, **lookup: Any) -> Exists:
     return Exists(PostalAddress.objects.filter(**{parent: OuterRef("pk")}, **lookup))
+
+
+def criteria_q(entity: str, criteria: Mapping[str, Any]) -> Q:
+    """The records matching sharing-rule ``criteria`` (list filters); raises on bad ones."""
+    cleaner = Cleaner()
+    q = _filter_q(entity, criteria, cleaner)
+    cleaner.raise_if_invalid()
+    return q
 
 
 def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:

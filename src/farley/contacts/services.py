@@ -34,7 +34,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import history, permissions, search
+from farley.core import history, permissions, search, sharing
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
@@ -111,7 +111,17 @@ def _require_some_edit(actor: User) -> None:
 
 
 def _require_edit_of(actor: User, record: Account | Contact) -> None:
-    permissions.require(actor, "edit", "account" if isinstance(record, Account) else "contact")
+    """``actor`` may change ``record``: their role may edit its entity and the record is
+    theirs to change (not only shared with them to read)."""
+    is_account = isinstance(record, Account)
+    permissions.require(actor, "edit", "account" if is_account else "contact")
+    editable = (
+        selectors.accounts_visible_to(actor, for_edit=True)
+        if is_account
+        else selectors.contacts_visible_to(actor, for_edit=True)
+    )
+    if not editable.filter(pk=record.pk).exists():
+        raise Forbidden(_("This record is shared with you to read, not to change."))
 
 
 def _check_version(record: Any, version: Any) -> None:
@@ -460,6 +470,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
             after=account_snapshot(account),
         )
         _index_account(account)
+        sharing.apply_rules("account", account)
     return account
 
 
@@ -470,7 +481,10 @@ def account_update(
     permissions.require(actor, "edit", "account")
     with transaction.atomic():
         account = (
-            selectors.accounts_visible_to(actor).select_for_update().filter(pk=account_id).first()
+            selectors.accounts_visible_to(actor, for_edit=True)
+            .select_for_update()
+            .filter(pk=account_id)
+            .first()
         )
         if account is None:
             raise NotFound()
@@ -500,6 +514,7 @@ def account_update(
                 after=after,
             )
             _index_account(account)
+            sharing.apply_rules("account", account)
             if before["name"] != after["name"]:
                 for contact in Contact.objects.filter(primary_account=account).prefetch_related(
                     "emails", "phones", "addresses"
@@ -511,7 +526,9 @@ def account_update(
 def account_delete(*, actor: User, account_id: int) -> Account:
     """Move an account to the trash (soft delete); it can be restored."""
     with transaction.atomic():
-        account = _soft_delete(actor, "account", selectors.accounts_visible_to(actor), account_id)
+        account = _soft_delete(
+            actor, "account", selectors.accounts_visible_to(actor, for_edit=True), account_id
+        )
         _refresh_contacts_of(account)
     return account
 
@@ -521,7 +538,7 @@ def account_restore(*, actor: User, account_id: int) -> Account:
     return _restore(
         actor,
         "account",
-        selectors.accounts_visible_to(actor, include_deleted=True),
+        selectors.accounts_visible_to(actor, include_deleted=True, for_edit=True),
         account_id,
         _reindex_restored_account,
     )
@@ -758,6 +775,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
             after=contact_snapshot(contact),
         )
         _index_contact(contact)
+        sharing.apply_rules("contact", contact)
     return contact
 
 
@@ -768,7 +786,10 @@ def contact_update(
     permissions.require(actor, "edit", "contact")
     with transaction.atomic():
         contact = (
-            selectors.contacts_visible_to(actor).select_for_update().filter(pk=contact_id).first()
+            selectors.contacts_visible_to(actor, for_edit=True)
+            .select_for_update()
+            .filter(pk=contact_id)
+            .first()
         )
         if contact is None:
             raise NotFound()
@@ -799,12 +820,15 @@ def contact_update(
                 after=after,
             )
             _index_contact(contact)
+            sharing.apply_rules("contact", contact)
     return contact
 
 
 def contact_delete(*, actor: User, contact_id: int) -> Contact:
     """Move a contact to the trash (soft delete); it can be restored."""
-    return _soft_delete(actor, "contact", selectors.contacts_visible_to(actor), contact_id)
+    return _soft_delete(
+        actor, "contact", selectors.contacts_visible_to(actor, for_edit=True), contact_id
+    )
 
 
 def contact_restore(*, actor: User, contact_id: int) -> Contact:
@@ -812,7 +836,7 @@ def contact_restore(*, actor: User, contact_id: int) -> Contact:
     return _restore(
         actor,
         "contact",
-        selectors.contacts_visible_to(actor, include_deleted=True),
+        selectors.contacts_visible_to(actor, include_deleted=True, for_edit=True),
         contact_id,
         _index_contact,
     )

@@ -1,4 +1,4 @@
-"""API for users (read), teams, custom-field definitions and global search."""
+"""API for users (read), teams, custom-field definitions, sharing and global search."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from django.urls import NoReverseMatch, reverse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
-from farley.core import entities, selectors, services
+from farley.core import entities, permissions, selectors, services, sharing
 from farley.core.apiutil import ERRORS, ChangeOut, api_page, change_out, requested_version
 from farley.core.errors import NotFound
 from farley.core.history import history_for
-from farley.core.models import CustomFieldDefinition, Team, User
+from farley.core.models import CustomFieldDefinition, SharingRule, Team, User
 from farley.core.search import search
 from farley.core.validation import Cleaner
 
@@ -291,3 +291,116 @@ def global_search(request: HttpRequest, q: str = "", type: str | None = None, li
             for h in hits
         ],
     }
+
+
+# --- sharing --------------------------------------------------------------------------------
+
+
+class ShareIn(Strict):
+    entity: str
+    object_id: int
+    user_id: int | None = None
+    team_id: int | None = None
+    can_edit: bool = False
+
+
+class ShareOut(Schema):
+    id: int
+    entity: str
+    object_id: int
+    user_id: int | None
+    team_id: int | None
+    can_edit: bool
+    rule_id: int | None
+    created_at: dt.datetime
+
+
+@router.get("/shares", response={200: list[ShareOut], **ERRORS}, tags=["sharing"])
+def list_shares(request: HttpRequest, entity: str, object_id: int):
+    """Whom one record is shared with (by hand or by a sharing rule)."""
+    return list(sharing.shares_of(request.user, entity, object_id))
+
+
+@router.post("/shares", response={201: ShareOut, **ERRORS}, tags=["sharing"])
+def create_share(request: HttpRequest, payload: ShareIn):
+    data = payload.model_dump(exclude={"entity", "object_id"}, exclude_unset=True)
+    share = sharing.share_create(
+        actor=request.user, entity=payload.entity, object_id=payload.object_id, data=data
+    )
+    return Status(201, share)
+
+
+@router.delete("/shares/{share_id}", response={204: None, **ERRORS}, tags=["sharing"])
+def delete_share(request: HttpRequest, share_id: int):
+    sharing.share_delete(actor=request.user, share_id=share_id)
+    return Status(204, None)
+
+
+class RuleIn(Strict):
+    entity: str
+    name: str
+    criteria: dict[str, str]
+    team_id: int
+    can_edit: bool = False
+
+
+class RulePatch(Strict):
+    name: str | None = None
+    criteria: dict[str, str] | None = None
+    team_id: int | None = None
+    can_edit: bool | None = None
+    version: int | None = None
+
+
+class RuleOut(Schema):
+    id: int
+    entity: str
+    name: str
+    criteria: dict[str, str]
+    team_id: int
+    can_edit: bool
+    version: int
+    shared_records: int
+
+
+def rule_out(rule: SharingRule) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        "entity": rule.entity,
+        "name": rule.name,
+        "criteria": rule.criteria,
+        "team_id": rule.team_id,
+        "can_edit": rule.can_edit,
+        "version": rule.version,
+        "shared_records": rule.recordshare_set.count(),
+    }
+
+
+@router.get("/sharing-rules", response={200: list[RuleOut], **ERRORS}, tags=["sharing"])
+def list_rules(request: HttpRequest):
+    rules = [
+        r
+        for r in SharingRule.objects.all()
+        if permissions.can(request.user, "administer", r.entity)
+    ]
+    return [rule_out(r) for r in rules]
+
+
+@router.post("/sharing-rules", response={201: RuleOut, **ERRORS}, tags=["sharing"])
+def create_rule(request: HttpRequest, payload: RuleIn):
+    return Status(201, rule_out(sharing.rule_create(actor=request.user, data=payload.model_dump())))
+
+
+@router.patch("/sharing-rules/{rule_id}", response={200: RuleOut, **ERRORS}, tags=["sharing"])
+def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+    data = payload.model_dump(exclude_unset=True)
+    version = requested_version(request, data.pop("version", None))
+    return rule_out(
+        sharing.rule_update(actor=request.user, rule_id=rule_id, data=data, version=version)
+    )
+
+
+@router.delete("/sharing-rules/{rule_id}", response={204: None, **ERRORS}, tags=["sharing"])
+def delete_rule(request: HttpRequest, rule_id: int):
+    sharing.rule_delete(actor=request.user, rule_id=rule_id)
+    return Status(204, None)

@@ -22,6 +22,10 @@ class Entity:
     url_name: str
     restore: Callable[..., Any] | None = None
     search_fields: tuple[str, ...] = field(default_factory=tuple)
+    # The list filters as a Q, e.g. for sharing rules: filter_q({"country": "AT"}).
+    filter_q: Callable[[dict[str, Any]], Any] | None = None
+    # The filters a sharing rule may use, as (name, label) pairs.
+    rule_filters: tuple[tuple[str, Any], ...] = ()
 
 
 _registry: dict[str, Entity] = {}

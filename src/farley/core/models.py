@@ -360,3 +360,64 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SharingRule(models.Model):
+    """Share every record of an entity that matches ``criteria`` (list filters, e.g.
+    ``{"country": "AT", "postal_code": "1"}``) with a team: territories."""
+
+    entity = models.CharField(_("entity"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    criteria = models.JSONField(_("criteria"), default=dict)
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE)
+    can_edit = models.BooleanField(_("may edit"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["entity", "name"]
+        verbose_name = _("sharing rule")
+        verbose_name_plural = _("sharing rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecordShare(models.Model):
+    """One record made visible to a user or a team beyond its owner and team: by hand or by
+    a sharing rule (``rule``)."""
+
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    can_edit = models.BooleanField(_("may edit"), default=False)
+    rule = models.ForeignKey(SharingRule, null=True, blank=True, on_delete=models.CASCADE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity", "user", "object_id"], name="share_user_idx"),
+            models.Index(fields=["entity", "team", "object_id"], name="share_team_idx"),
+            models.Index(fields=["entity", "object_id"], name="share_record_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(team__isnull=True))
+                | (models.Q(user__isnull=True) & models.Q(team__isnull=False)),
+                name="share_user_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity}#{self.object_id} → {self.user or self.team}"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from rapidfuzz import fuzz
 
 from farley.core import vocabulary
@@ -175,7 +175,10 @@ def search(
     if not terms or (len(joined) < 2 and not any(ord(ch) >= 0x2E80 for ch in joined)):
         return []
     allowed = viewable_entities(user)
-    base = SearchDocument.objects.filter(visibility_q(user), entity__in=allowed)
+    base = SearchDocument.objects.filter(
+        visibility_q(user, entity=OuterRef("entity"), object_id=OuterRef("object_id")),
+        entity__in=allowed,
+    )
     if entities:
         base = base.filter(entity__in=entities)
     fields = ("id", "entity", "object_id", "title", "subtitle", "body")

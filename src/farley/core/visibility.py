@@ -1,15 +1,20 @@
-"""The one place that decides which customer records a user may see.
+"""The one place that decides which customer records a user may see (and change).
+
+A user sees a record if their role may *view* its entity (:mod:`farley.core.permissions`)
+and the record is theirs, their team's, owned by a user of a role below theirs (for the
+"subordinates" scope), visible to everyone (the "all" scope), or shared with them or one of
+their teams, by hand or by a sharing rule (:class:`farley.core.models.RecordShare`).
 
 Every selector, the API, global search, exports and the 360 pages start from
 :func:`visible_records`; the search index filters with :func:`visibility_q` on the same
-``owner``/``team`` columns. The fuller permission model (issue 3) extends these functions.
+owner/team columns and the same shares.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from farley.core.models import User, Visibility
+from farley.core.models import RecordShare, Role, User, Visibility
 
 
 def team_ids(user: User) -> list[int]:
@@ -28,37 +33,99 @@ def visibility_scope(user: User) -> str:
     return user.role.visibility
 
 
-def viewable_entities(user: User) -> list[str]:
-    """The registered entities whose records ``user``'s role may view at all."""
-    from farley.core import entities, permissions
+def subordinate_role_ids(role: Role) -> list[int]:
+    """The roles below ``role`` in the hierarchy, at any depth."""
+    children: dict[int, list[int]] = {}
+    for pk, parent in Role.objects.values_list("pk", "reports_to_id"):
+        if parent is not None:
+            children.setdefault(parent, []).append(pk)
+    found: list[int] = []
+    todo = list(children.get(role.pk, []))
+    while todo:
+        pk = todo.pop()
+        if pk not in found and pk != role.pk:
+            found.append(pk)
+            todo.extend(children.get(pk, []))
+    return found
 
-    return [key for key in entities.registered_keys() if permissions.can(user, "view", key)]
+
+def _subordinate_user_ids(user: User) -> list[int]:
+    cached = getattr(user, "_farley_subordinates", None)
+    if cached is None:
+        roles = subordinate_role_ids(user.role)
+        cached = list(User.objects.filter(role_id__in=roles).values_list("pk", flat=True))
+        user._farley_subordinates = cached
+    return cached
 
 
-def visibility_q(user: User, *, owner_field: str = "owner_id", team_field: str = "team_id") -> Q:
-    """A filter over owner/team columns that keeps exactly the records ``user`` may see."""
+def has_shares(user: User) -> bool:
+    """Whether anything is shared with ``user`` at all (most users: no, and then the share
+    test is left out of their queries)."""
+    cached = getattr(user, "_farley_has_shares", None)
+    if cached is None:
+        cached = RecordShare.objects.filter(Q(user=user) | Q(team_id__in=team_ids(user))).exists()
+        user._farley_has_shares = cached
+    return cached
+
+
+def shares_q(user: User, *, entity: object, object_id: object, for_edit: bool = False) -> Q:
+    """Records shared with ``user`` or their teams; ``entity``/``object_id`` are the values or
+    ``OuterRef``s that name the record."""
+    shares = RecordShare.objects.filter(
+        Q(user=user) | Q(team_id__in=team_ids(user)), entity=entity, object_id=object_id
+    )
+    if for_edit:
+        shares = shares.filter(can_edit=True)
+    return Q(Exists(shares))
+
+
+def visibility_q(
+    user: User,
+    *,
+    owner_field: str = "owner_id",
+    team_field: str = "team_id",
+    entity: object = None,
+    object_id: object = None,
+    for_edit: bool = False,
+) -> Q:
+    """A filter over owner/team columns (and, given ``entity`` and ``object_id``, the shares)
+    that keeps exactly the records ``user`` may see, or with ``for_edit`` may change."""
     scope = visibility_scope(user)
     if scope == Visibility.ALL:
         return Q()
     if scope == "none":
         return Q(pk__in=[])
-    own = Q(**{owner_field: user.pk})
-    if scope == Visibility.TEAM:
-        ids = team_ids(user)
-        if ids:
-            return own | Q(**{f"{team_field}__in": ids})
-    return own
+    q = Q(**{owner_field: user.pk})
+    if scope in (Visibility.TEAM, Visibility.SUBORDINATES) and team_ids(user):
+        q |= Q(**{f"{team_field}__in": team_ids(user)})
+    if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
+        q |= Q(**{f"{owner_field}__in": _subordinate_user_ids(user)})
+    if entity is not None and has_shares(user):
+        q |= shares_q(user, entity=entity, object_id=object_id, for_edit=for_edit)
+    return q
 
 
-def visible_records(queryset: QuerySet, user: User, *, include_deleted: bool = False) -> QuerySet:
+def visible_records(
+    queryset: QuerySet, user: User, *, include_deleted: bool = False, for_edit: bool = False
+) -> QuerySet:
     from farley.core import entities, permissions
 
-    if not permissions.can(user, "view", entities.key_for(queryset.model)):
+    key = entities.key_for(queryset.model)
+    if not permissions.can(user, "view", key):
         return queryset.none()
-    queryset = queryset.filter(visibility_q(user))
+    queryset = queryset.filter(
+        visibility_q(user, entity=key, object_id=OuterRef("pk"), for_edit=for_edit)
+    )
     if not include_deleted:
         queryset = queryset.filter(deleted_at__isnull=True)
     return queryset
+
+
+def viewable_entities(user: User) -> list[str]:
+    """The registered entities whose records ``user``'s role may view at all."""
+    from farley.core import entities, permissions
+
+    return [key for key in entities.registered_keys() if permissions.can(user, "view", key)]
 
 
 def is_administrator(user: User) -> bool:

@@ -14,6 +14,10 @@ urlpatterns = [
     path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
     path("settings/roles/new/", views.role_form, name="role_create"),
+    path("settings/sharing-rules/new/", views.rule_form, name="rule_create"),
+    path("settings/sharing-rules/<int:rule_id>/", views.rule_form, name="rule_edit"),
+    path("shares/<str:entity>/<int:record_id>/", views.share_add, name="share_add"),
+    path("shares/<int:share_id>/remove/", views.share_remove, name="share_remove"),
     path("settings/roles/<int:role_id>/", views.role_form, name="role_edit"),
     path("settings/custom-fields/new/", views.custom_field_form, name="custom_field_create"),
     path(

@@ -15,11 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
-from farley.core import entities, permissions, selectors, services
+from farley.core import entities, permissions, selectors, services, sharing
 from farley.core import search as search_index
 from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
-from farley.core.models import ApiToken, CustomFieldDefinition, FieldType, Role, User, Visibility
+from farley.core.models import (
+    ApiToken,
+    CustomFieldDefinition,
+    FieldType,
+    RecordShare,
+    Role,
+    SharingRule,
+    User,
+    Visibility,
+)
 from farley.core.visibility import is_administrator
 
 
@@ -112,6 +121,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
         "users": selectors.users_all().prefetch_related("teams"),
         "fields": selectors.custom_fields(include_inactive=True),
         "roles": Role.objects.select_related("reports_to").annotate(user_count=Count("user")),
+        "rules": SharingRule.objects.select_related("team").annotate(records=Count("recordshare")),
     }
     return render(request, "web/settings.html", context)
 
@@ -207,6 +217,107 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "chosen_teams": chosen,
     }
     return render(request, "web/user_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def share_add(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
+    """Share one record with a user or a team (from its 360 page)."""
+    kind, _sep, pk = request.POST.get("with", "").partition(":")
+    data = {"can_edit": "can_edit" in request.POST}
+    if kind in ("user", "team"):
+        data[f"{kind}_id"] = pk
+    try:
+        sharing.share_create(actor=request.user, entity=entity, object_id=record_id, data=data)
+        messages.success(request, _("The record is shared."))
+    except ValidationFailed as exc:
+        for message_list in exc.fields.values():
+            for message in message_list:
+                messages.error(request, message)
+    return redirect(reverse(entities.get(entity).url_name, args=[record_id]) + "#sharing")
+
+
+@login_required
+@require_POST
+def share_remove(request: HttpRequest, share_id: int) -> HttpResponse:
+    share = get_object_or_404(RecordShare, pk=share_id)
+    try:
+        sharing.share_delete(actor=request.user, share_id=share.pk)
+        messages.success(request, _("The record is no longer shared with them."))
+    except ValidationFailed as exc:
+        for message_list in exc.fields.values():
+            for message in message_list:
+                messages.error(request, message)
+    return redirect(
+        reverse(entities.get(share.entity).url_name, args=[share.object_id]) + "#sharing"
+    )
+
+
+@login_required
+def rule_form(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    """Create, change or delete a sharing rule (a territory shared with a team)."""
+    _require_admin(request)
+    rule = get_object_or_404(SharingRule, pk=rule_id) if rule_id is not None else None
+    entity_key = (
+        rule.entity
+        if rule
+        else request.POST.get("entity") or request.GET.get("entity") or "account"
+    )
+    if entity_key not in entities.registered_keys():
+        entity_key = "account"
+    entity = entities.get(entity_key)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and rule is not None and request.POST.get("delete"):
+        sharing.rule_delete(actor=request.user, rule_id=rule.pk)
+        messages.success(request, _("The sharing rule was deleted."))
+        return redirect(reverse("web:settings") + "#sharing-rules")
+    if request.method == "POST":
+        post = request.POST
+        data: dict[str, Any] = {
+            "name": post.get("name", ""),
+            "team_id": post.get("team_id", ""),
+            "can_edit": "can_edit" in post,
+            "criteria": {
+                name: post.get(f"criteria-{name}", "") for name, _l in entity.rule_filters
+            },
+        }
+        try:
+            if rule is None:
+                sharing.rule_create(actor=request.user, data={**data, "entity": entity_key})
+            else:
+                sharing.rule_update(
+                    actor=request.user, rule_id=rule.pk, data=data, version=post.get("version")
+                )
+        except ValidationFailed as exc:
+            errors = exc.fields
+        except Conflict as exc:
+            errors = {"": [exc.message]}
+        else:
+            messages.success(request, _("The sharing rule was saved."))
+            return redirect(reverse("web:settings") + "#sharing-rules")
+    values = request.POST if request.method == "POST" else {}
+    criteria = rule.criteria if rule else {}
+    filters = [
+        (
+            name,
+            label,
+            values.get(f"criteria-{name}", criteria.get(name, ""))
+            if values
+            else criteria.get(name, ""),
+        )
+        for name, label in entity.rule_filters
+    ]
+    context = {
+        "nav": "settings",
+        "rule": rule,
+        "entity": entity,
+        "entity_choices": entities.all_entities(),
+        "filters": filters,
+        "teams": selectors.teams_all(),
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "web/rule_form.html", context, status=422 if errors else 200)
 
 
 @login_required
