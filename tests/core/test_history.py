@@ -13,8 +13,8 @@ from tests.factories import make_account, make_contact
 pytestmark = pytest.mark.django_db
 
 
-def lines_of_last_change(record) -> dict[str, tuple[str, str]]:
-    latest = selectors.record_history(record)[0]
+def lines_of_last_change(record, user=None) -> dict[str, tuple[str, str]]:
+    latest = selectors.record_history(record, user)[0]
     return {line.label: (line.old, line.new) for line in latest.lines}
 
 
@@ -70,4 +70,5 @@ def test_numbers_and_dates_are_shown_in_the_users_format(admin):
     contact = make_contact(admin, first_name="Doris", last_name="Datum")
     services.contact_update(actor=admin, contact_id=contact.pk, data={"birthday": "1980-02-29"})
     with translation.override("de"):
-        assert lines_of_last_change(contact)["Geburtstag"] == ("", "29.02.1980")
+        assert lines_of_last_change(contact, admin)["Geburtstag"] == ("", "29.02.1980")
+        assert lines_of_last_change(contact)["Geburtstag"] == ("", "•••")  # for no one else

@@ -41,8 +41,9 @@ def clerk(clerk_role):
     ("role", "allowed"),
     [
         ("administrator", set(permissions.ACTIONS)),
-        ("manager", {"view", "create", "edit", "delete", "export", "import", "merge"}),
-        ("sales", {"view", "create", "edit", "delete", "export", "import"}),
+        ("manager", {"view", "sensitive", "create", "edit", "delete", "export", "import", "merge"}),
+        ("sales", {"view", "sensitive", "create", "edit", "delete", "export", "import"}),
+        ("marketing", {"view", "create", "edit", "delete", "export", "import"}),
         ("read_only", {"view"}),
     ],
 )

@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from farley.contacts import selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
-from farley.core import permissions
+from farley.core import permissions, sensitive
 from farley.core.apiutil import (
     ERRORS,
     ChangeOut,
@@ -25,6 +25,7 @@ from farley.core.apiutil import (
 )
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.history import history_for
+from farley.core.models import User
 from farley.core.validation import phone_display
 
 router = Router()
@@ -91,12 +92,13 @@ class AccountLinkOut(Schema):
     role: str
 
 
-def _channels(record: Account | Contact) -> dict[str, Any]:
+def _channels(record: Account | Contact, user: User) -> dict[str, Any]:
+    entity = "account" if isinstance(record, Account) else "contact"
     return {
         "emails": [{"address": e.address, "kind": e.kind} for e in record.emails.all()],
         "phones": [
             {"number": p.number, "kind": p.kind, "display": phone_display(p.number)}
-            for p in record.phones.all()
+            for p in sensitive.visible_phones(user, entity, record.phones.all())
         ],
         "addresses": [
             {
@@ -118,7 +120,8 @@ def _channels(record: Account | Contact) -> dict[str, Any]:
     }
 
 
-def _record_meta(record: Account | Contact) -> dict[str, Any]:
+def _record_meta(record: Account | Contact, user: User) -> dict[str, Any]:
+    entity = "account" if isinstance(record, Account) else "contact"
     return {
         "id": record.pk,
         "version": record.version,
@@ -126,7 +129,7 @@ def _record_meta(record: Account | Contact) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "owner_id": record.owner_id,
         "team_id": record.team_id,
-        "custom": record.custom,
+        "custom": sensitive.visible_custom(user, entity, record.custom),
         "last_interaction_at": record.last_interaction_at,
         "deleted_at": record.deleted_at,
     }
@@ -156,7 +159,7 @@ def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, An
         lookups.append(selectors.active_account_links())
     prefetch_related_objects(page.items, *lookups)
     return {
-        "items": [serialize(r) for r in page.items],
+        "items": [serialize(r, request.user) for r in page.items],
         "next_cursor": page.next_cursor,
         "limit": page.limit,
     }
@@ -328,10 +331,10 @@ class AccountList(Schema):
     limit: int
 
 
-def account_out(account: Account) -> dict[str, Any]:
+def account_out(account: Account, user: User) -> dict[str, Any]:
     return {
-        **_record_meta(account),
-        **_channels(account),
+        **_record_meta(account, user),
+        **_channels(account, user),
         "name": account.name,
         "customer_number": account.customer_number,
         "legal_form": account.legal_form,
@@ -368,12 +371,14 @@ def list_accounts(request: HttpRequest):
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"])
 def create_account(request: HttpRequest, payload: AccountIn):
     account = services.account_create(actor=request.user, data=_payload(payload))
-    return Status(201, account_out(selectors.account_detail(request.user, account.pk)))
+    return Status(
+        201, account_out(selectors.account_detail(request.user, account.pk), request.user)
+    )
 
 
 @router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
 def get_account(request: HttpRequest, account_id: int):
-    return account_out(selectors.account_detail(request.user, account_id))
+    return account_out(selectors.account_detail(request.user, account_id), request.user)
 
 
 @router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
@@ -381,7 +386,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     data = _payload(payload)
     version = requested_version(request, data.pop("version", None))
     services.account_update(actor=request.user, account_id=account_id, data=data, version=version)
-    return account_out(selectors.account_detail(request.user, account_id))
+    return account_out(selectors.account_detail(request.user, account_id), request.user)
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, tags=["accounts"])
@@ -395,7 +400,7 @@ def delete_account(request: HttpRequest, account_id: int):
 )
 def restore_account(request: HttpRequest, account_id: int):
     services.account_restore(actor=request.user, account_id=account_id)
-    return account_out(selectors.account_detail(request.user, account_id))
+    return account_out(selectors.account_detail(request.user, account_id), request.user)
 
 
 @router.get(
@@ -403,7 +408,10 @@ def restore_account(request: HttpRequest, account_id: int):
 )
 def account_history(request: HttpRequest, account_id: int):
     selectors.account_detail(request.user, account_id, include_deleted=True)
-    return [change_out(c) for c in history_for("account", account_id)[:500]]
+    return [
+        {**change_out(c), "changes": sensitive.mask_changes(request.user, "account", c.changes)}
+        for c in history_for("account", account_id)[:500]
+    ]
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -473,10 +481,10 @@ class ContactList(Schema):
     limit: int
 
 
-def contact_out(contact: Contact) -> dict[str, Any]:
+def contact_out(contact: Contact, user: User) -> dict[str, Any]:
     return {
-        **_record_meta(contact),
-        **_channels(contact),
+        **_record_meta(contact, user),
+        **_channels(contact, user),
         "salutation": contact.salutation,
         "academic_title": contact.academic_title,
         "first_name": contact.first_name,
@@ -485,7 +493,7 @@ def contact_out(contact: Contact) -> dict[str, Any]:
         "job_title": contact.job_title,
         "department": contact.department,
         "language": contact.language,
-        "birthday": contact.birthday,
+        "birthday": contact.birthday if sensitive.may_see(user, "contact") else None,
         "preferred_channel": contact.preferred_channel,
         "description": contact.description,
         "account_links": [
@@ -508,12 +516,14 @@ def list_contacts(request: HttpRequest):
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
 def create_contact(request: HttpRequest, payload: ContactIn):
     contact = services.contact_create(actor=request.user, data=_payload(payload))
-    return Status(201, contact_out(selectors.contact_detail(request.user, contact.pk)))
+    return Status(
+        201, contact_out(selectors.contact_detail(request.user, contact.pk), request.user)
+    )
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def get_contact(request: HttpRequest, contact_id: int):
-    return contact_out(selectors.contact_detail(request.user, contact_id))
+    return contact_out(selectors.contact_detail(request.user, contact_id), request.user)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
@@ -521,7 +531,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     data = _payload(payload)
     version = requested_version(request, data.pop("version", None))
     services.contact_update(actor=request.user, contact_id=contact_id, data=data, version=version)
-    return contact_out(selectors.contact_detail(request.user, contact_id))
+    return contact_out(selectors.contact_detail(request.user, contact_id), request.user)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
@@ -535,7 +545,7 @@ def delete_contact(request: HttpRequest, contact_id: int):
 )
 def restore_contact(request: HttpRequest, contact_id: int):
     services.contact_restore(actor=request.user, contact_id=contact_id)
-    return contact_out(selectors.contact_detail(request.user, contact_id))
+    return contact_out(selectors.contact_detail(request.user, contact_id), request.user)
 
 
 @router.get(
@@ -543,7 +553,10 @@ def restore_contact(request: HttpRequest, contact_id: int):
 )
 def contact_history(request: HttpRequest, contact_id: int):
     selectors.contact_detail(request.user, contact_id, include_deleted=True)
-    return [change_out(c) for c in history_for("contact", contact_id)[:500]]
+    return [
+        {**change_out(c), "changes": sensitive.mask_changes(request.user, "contact", c.changes)}
+        for c in history_for("contact", contact_id)[:500]
+    ]
 
 
 # --- relationships --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from farley.contacts.models import (
     Relationship,
     TimelineEntry,
 )
-from farley.core import customfields
+from farley.core import customfields, sensitive
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.history import history_for, with_change_lines
 from farley.core.models import User
@@ -139,7 +139,9 @@ def criteria_q(entity: str, criteria: Mapping[str, Any]) -> Q:
     return q
 
 
-def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
+def _filter_q(
+    entity: str, params: Mapping[str, Any], cleaner: Cleaner, user: User | None = None
+) -> Q:
     parent = entity
     q = Q()
 
@@ -213,6 +215,10 @@ def _filter_q(entity: str, params: Mapping[str, Any], cleaner: Cleaner) -> Q:
         has = cleaner.boolean("has_email", raw)
         q &= ~Q(primary_email="") if has else Q(primary_email="")
     definitions = {d.key: d for d in customfields.definitions_for(entity)}
+    if user is not None:  # a sensitive field the user may not see is no filter for them either
+        definitions = {
+            d.key: d for d in sensitive.visible_definitions(user, entity, definitions.values())
+        }
     for key, raw in params.items():
         if key.startswith("cf_") and isinstance(raw, str) and raw.strip():
             definition = definitions.get(key[3:])
@@ -237,7 +243,7 @@ def filtered_list(
     """The visible, filtered queryset and its sort; ``strict`` raises on bad filters (API)."""
     cleaner = Cleaner()
     base = accounts_visible_to(user) if entity == "account" else contacts_visible_to(user)
-    queryset = base.filter(_filter_q(entity, params, cleaner))
+    queryset = base.filter(_filter_q(entity, params, cleaner, user))
     sorts = ACCOUNT_SORTS if entity == "account" else CONTACT_SORTS
     sort = (
         (params.get("sort") or "name").strip()
@@ -378,10 +384,14 @@ def timeline_of(
     return list(entries.order_by("-occurred_at", "-id")[:limit])
 
 
-def record_history(record: Account | Contact, limit: int = 200):
-    """The record's changes, newest first, each with readable ``.lines``."""
+def record_history(record: Account | Contact, user: User | None = None, limit: int = 200):
+    """The record's changes, newest first, each with readable ``.lines``; sensitive values
+    are hidden from a ``user`` who may not see them."""
     entity = "account" if isinstance(record, Account) else "contact"
-    return with_change_lines(entity, list(history_for(entity, record.pk)[:limit]))
+    changes = list(history_for(entity, record.pk)[:limit])
+    for change in changes:
+        change.changes = sensitive.mask_changes(user, entity, change.changes)
+    return with_change_lines(entity, changes)
 
 
 def trash(user: User, limit: int = 200) -> list[Account | Contact]:

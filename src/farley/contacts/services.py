@@ -34,7 +34,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import history, permissions, search, sharing
+from farley.core import history, permissions, search, sensitive, sharing
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
@@ -187,6 +187,37 @@ def _clean_phones(cleaner: Cleaner, value: Any, region: str) -> list[dict[str, s
     return result
 
 
+def _guard_sensitive(
+    cleaner: Cleaner,
+    actor: User,
+    entity: str,
+    data: dict[str, Any],
+    nested: dict[str, Any],
+    record: Account | Contact | None,
+) -> None:
+    """A user who may not see sensitive data may not set it, and keeps what is there."""
+    if sensitive.may_see(actor, entity):
+        return
+    message = _("Your role may not see or change this field.")
+    for key in sensitive.SENSITIVE_FIELDS.get(entity, ()):
+        if key in data:
+            cleaner.add(key, message)
+    custom = data.get("custom")
+    if isinstance(custom, dict):
+        for key in sensitive.sensitive_custom_keys(entity) & set(custom):
+            cleaner.add(f"custom.{key}", message)
+    if nested.get("phones") is not None:
+        for i, phone in enumerate(nested["phones"]):
+            if sensitive.is_private_phone(phone):
+                cleaner.add(f"phones.{i}.kind", _("Your role may not add private numbers."))
+        if record is not None:
+            nested["phones"] += [
+                {"number": p.number, "kind": p.kind}
+                for p in record.phones.all()
+                if sensitive.is_private_phone(p)
+            ]
+
+
 def _clean_addresses(cleaner: Cleaner, value: Any) -> list[dict[str, str]]:
     result = []
     for i, item in enumerate(_clean_list(cleaner, "addresses", value)):
@@ -295,7 +326,9 @@ def _replace_children(
         PhoneNumber.objects.bulk_create(
             PhoneNumber(**{parent_field: record}, position=i, **p) for i, p in enumerate(phones)
         )
-        record.primary_phone = phones[0]["number"] if phones else ""
+        # The list's phone column and the API's primary number never show a private number.
+        public = [p for p in phones if not sensitive.is_private_phone(p)]
+        record.primary_phone = public[0]["number"] if public else ""
     if addresses is not None:
         record.addresses.all().delete()
         PostalAddress.objects.bulk_create(
@@ -401,6 +434,7 @@ def _clean_account(
         "addresses": _clean_addresses(c, data.get("addresses")) if has("addresses") else None,
         "tags": _clean_tags(c, data.get("tags")) if has("tags") else None,
     }
+    _guard_sensitive(c, actor, "account", data, nested, account)
     if has("custom"):
         values["custom"] = clean_custom_values(
             "account", data.get("custom"), existing=account.custom if account else {}, cleaner=c
@@ -430,7 +464,7 @@ def _index_account(account: Account) -> None:
         account.vat_id,
         account.website,
         *[e.address for e in account.emails.all()],
-        *[p.number for p in account.phones.all()],
+        *[p.number for p in account.phones.all() if not sensitive.is_private_phone(p)],
         *[f"{a.city} {a.postal_code} {a.street}" for a in account.addresses.all()],
     ]
     subtitle = " · ".join(p for p in [account.customer_number, account.city] if p)
@@ -682,6 +716,7 @@ def _clean_contact(
         if has("account_links")
         else None,
     }
+    _guard_sensitive(c, actor, "contact", data, nested, contact)
     if has("custom"):
         values["custom"] = clean_custom_values(
             "contact", data.get("custom"), existing=contact.custom if contact else {}, cleaner=c
@@ -735,7 +770,7 @@ def _index_contact(contact: Contact) -> None:
         account.name if account else "",
         account.customer_number if account else "",
         *[e.address for e in contact.emails.all()],
-        *[p.number for p in contact.phones.all()],
+        *[p.number for p in contact.phones.all() if not sensitive.is_private_phone(p)],
         *[f"{a.city} {a.postal_code} {a.street}" for a in contact.addresses.all()],
     ]
     subtitle = " · ".join(

@@ -34,7 +34,7 @@ from farley.contacts.models import (
     ContactAccountLink,
     Salutation,
 )
-from farley.core import permissions
+from farley.core import permissions, sensitive
 from farley.core.customfields import definitions_for
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import CustomFieldDefinition, Team, User
@@ -142,12 +142,19 @@ CHOICES = {"salutation": Salutation, "preferred_channel": Channel, "status": Acc
 
 
 def columns_for(
-    entity: str, definitions: list[CustomFieldDefinition] | None = None
+    entity: str,
+    definitions: list[CustomFieldDefinition] | None = None,
+    user: User | None = None,
 ) -> list[Column]:
-    """The file layout of ``entity``: its fixed columns, then one per active custom field."""
+    """The file layout of ``entity``: its fixed columns, then one per active custom field;
+    given ``user``, without the sensitive ones they may not see."""
     fixed = ACCOUNT_COLUMNS if entity == "account" else CONTACT_COLUMNS
     if definitions is None:
         definitions = definitions_for(entity)
+    if user is not None and not sensitive.may_see(user, entity):
+        hidden = sensitive.SENSITIVE_FIELDS.get(entity, set())
+        fixed = [c for c in fixed if c.key not in hidden]
+        definitions = sensitive.visible_definitions(user, entity, definitions)
     return [*fixed, *(Column(f"cf_{d.key}", d.label) for d in definitions)]
 
 
@@ -170,9 +177,11 @@ def _custom_cell(definition: CustomFieldDefinition, value: Any) -> Any:
     return value
 
 
-def _row(entity: str, record: Any, definitions: list[CustomFieldDefinition]) -> dict[str, Any]:
+def _row(
+    entity: str, record: Any, definitions: list[CustomFieldDefinition], user: User
+) -> dict[str, Any]:
     emails = list(record.emails.all())
-    phones = list(record.phones.all())
+    phones = sensitive.visible_phones(user, entity, record.phones.all())
     address = next(iter(record.addresses.all()), None)
     row: dict[str, Any] = {
         "id": record.pk,
@@ -231,7 +240,8 @@ def export_rows(
     read in chunks (a few queries per thousand records, not per record)."""
     permissions.require(user, "export", entity)
     queryset, _sort, _descending = selectors.filtered_list(entity, user, params, strict=True)
-    definitions = definitions_for(entity)
+    definitions = sensitive.visible_definitions(user, entity, definitions_for(entity))
+    columns = columns_for(entity, definitions, user)
     related: list[Any] = ["emails", "phones", "addresses", "tags"]
     if entity == "contact":
         related.append(selectors.active_account_links())
@@ -249,10 +259,11 @@ def export_rows(
             if not chunk:
                 return
             for record in chunk:
-                yield _row(entity, record, definitions)
+                row = _row(entity, record, definitions, user)
+                yield {c.key: row.get(c.key) for c in columns}
             last = chunk[-1].pk
 
-    return columns_for(entity, definitions), rows()
+    return columns, rows()
 
 
 def _text(value: Any) -> str:
@@ -410,18 +421,23 @@ def _normal(header: Any) -> str:
     return re.sub(r"[\s\-./]+", "_", _text(header).strip().casefold().rstrip("*").strip())
 
 
-def map_headers(entity: str, header: list[Any]) -> tuple[dict[int, str], list[str]]:
+def map_headers(
+    entity: str, header: list[Any], user: User | None = None
+) -> tuple[dict[int, str], list[str]]:
     """Which file column feeds which field (by key, English or German label, custom-field
-    label), and the headers that are not imported."""
+    label), and the headers that are not imported (also those ``user`` may not see)."""
     names: dict[str, str] = {}
-    for column in columns_for(entity):
+    definitions = definitions_for(entity)
+    if user is not None:
+        definitions = sensitive.visible_definitions(user, entity, definitions)
+    for column in columns_for(entity, definitions, user):
         if not column.importable:
             continue
         names.setdefault(_normal(column.key), column.key)
         for language in ("en", "de"):
             with translation.override(language):
                 names.setdefault(_normal(str(column.label)), column.key)
-    for definition in definitions_for(entity):
+    for definition in definitions:
         if definition.label_de:
             names.setdefault(_normal(definition.label_de), f"cf_{definition.key}")
     for alias, key in HEADER_ALIASES.items():
@@ -610,6 +626,8 @@ def _record_data(
         if not any(c in values for c in columns):
             continue
         old = list(getattr(existing, kind_key).all()) if existing else []
+        if kind_key == "phones":  # private numbers the user may not see stay as they are
+            old = sensitive.visible_phones(lookups.actor, entity, old)
         kinds = {getattr(o, attr): o.kind for o in old}
         items = []
         for i, column in enumerate(columns):
@@ -688,7 +706,7 @@ def import_table(
 ) -> ImportResult:
     """Import the rows of ``table`` (header first), all or nothing; see the module."""
     permissions.require(actor, "import", entity)
-    mapping, ignored = map_headers(entity, table[0])
+    mapping, ignored = map_headers(entity, table[0], actor)
     result = ImportResult(ignored_columns=ignored, dry_run=dry_run)
     if not any(key not in ("id",) for key in mapping.values()):
         raise FileProblem(_("No column of the file matches a field; see the list of columns."))

@@ -35,7 +35,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import customfields, panels, permissions
+from farley.core import customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -98,7 +98,9 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
     permissions.require(request.user, "view", entity)
     params = request.GET
     page = selectors.list_page(entity, request.user, params)
-    definitions = customfields.definitions_for(entity)
+    definitions = sensitive.visible_definitions(
+        request.user, entity, customfields.definitions_for(entity)
+    )
     available = dict(COLUMNS[entity])
     for d in definitions:
         available[f"cf_{d.key}"] = d.display_label()
@@ -196,7 +198,7 @@ def record_import(request: HttpRequest, entity: str) -> HttpResponse:
     context: dict[str, Any] = {
         "nav": f"{entity}s",
         "entity": entity,
-        "columns": transfer.columns_for(entity),
+        "columns": transfer.columns_for(entity, user=request.user),
         "max_rows": transfer.MAX_ROWS,
         "max_mb": transfer.MAX_BYTES // (1024 * 1024),
     }
@@ -308,7 +310,7 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
     kinds = [k for k in request.GET.getlist("kind") if k in InteractionKind.values]
     show_changes = request.GET.get("changes", "1") != "0"
     entries = selectors.timeline_of(request.user, record, kinds=kinds or None)
-    history = selectors.record_history(record) if show_changes and not kinds else []
+    history = selectors.record_history(record, request.user) if show_changes and not kinds else []
     items = [{"type": "entry", "at": e.occurred_at, "entry": e} for e in entries]
     items += [{"type": "change", "at": c.at, "change": c} for c in history]
     items.sort(key=lambda i: i["at"], reverse=True)
@@ -329,10 +331,12 @@ def _detail(request: HttpRequest, entity: str, record: Account | Contact) -> Htt
     context = {
         **timeline,
         "nav": f"{entity}s",
-        "definitions": customfields.definitions_for(entity),
+        "definitions": sensitive.visible_definitions(
+            request.user, entity, customfields.definitions_for(entity)
+        ),
         "relationships": selectors.relationships_of(request.user, record),
         "relationship_types": RelationshipType.objects.all(),
-        "history": selectors.record_history(record),
+        "history": selectors.record_history(record, request.user),
         "panels_main": panels.panels_for(entity, request.user, record, "main"),
         "panels_side": panels.panels_for(entity, request.user, record, "side"),
     }
@@ -395,7 +399,10 @@ def _form_data(request: HttpRequest, entity: str) -> tuple[dict[str, Any], list[
     data["phones"] = rows(post, "phones", "number")
     data["addresses"] = rows(post, "addresses", "street,house_number,postal_code,city")
     data["tags"] = post.get("tags", "")
-    data["custom"] = custom_values(post, customfields.definitions_for(entity))
+    data["custom"] = custom_values(
+        post,
+        sensitive.visible_definitions(request.user, entity, customfields.definitions_for(entity)),
+    )
     links: list[dict[str, Any]] = []
     if entity == "contact":
         links = _account_links_from_post(request)
@@ -405,7 +412,7 @@ def _form_data(request: HttpRequest, entity: str) -> tuple[dict[str, Any], list[
     return data, links
 
 
-def _initial(record: Account | Contact | None, entity: str) -> dict[str, Any]:
+def _initial(record: Account | Contact | None, entity: str, user: Any) -> dict[str, Any]:
     if record is None:
         return {
             "status": "prospect",
@@ -420,7 +427,10 @@ def _initial(record: Account | Contact | None, entity: str) -> dict[str, Any]:
     fields = ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE
     values = {f: getattr(record, f) for f in fields}
     values["emails"] = [{"address": e.address, "kind": e.kind} for e in record.emails.all()]
-    values["phones"] = [{"number": p.number, "kind": p.kind} for p in record.phones.all()]
+    values["phones"] = [
+        {"number": p.number, "kind": p.kind}
+        for p in sensitive.visible_phones(user, entity, record.phones.all())
+    ]
     values["addresses"] = [
         {
             k: getattr(a, k)
@@ -458,7 +468,7 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
             )(request.user, record_id)
         except NotFound as exc:
             return _denied(exc)
-    values, errors, status = _initial(record, entity), {}, 200
+    values, errors, status = _initial(record, entity, request.user), {}, 200
     if request.method == "POST":
         data, links = _form_data(request, entity)
         try:
@@ -502,19 +512,27 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
             ]
         for key in ("emails", "phones", "addresses"):
             values[key] = data[key]
-    custom_defs = customfields.definitions_for(entity)
+    custom_defs = sensitive.visible_definitions(
+        request.user, entity, customfields.definitions_for(entity)
+    )
+    may_see_sensitive = sensitive.may_see(request.user, entity)
     context = {
         "nav": f"{entity}s",
         "entity": entity,
         "record": record,
         "values": values,
+        "may_see_sensitive": may_see_sensitive,
         "errors": errors,
         "definitions": custom_defs,
         "statuses": AccountStatus.choices,
         "salutations": Salutation.choices,
         "channels": Channel.choices,
         "email_kinds": EmailKind.choices,
-        "phone_kinds": PhoneKind.choices,
+        "phone_kinds": [
+            (k, label)
+            for k, label in PhoneKind.choices
+            if may_see_sensitive or k != sensitive.PRIVATE_PHONE
+        ],
         "address_kinds": AddressKind.choices,
         "countries": country_choices(),
         "owners": core_selectors.users_active(),

@@ -164,6 +164,7 @@ class CustomFieldOut(Schema):
     field_type: str
     choices: list[str]
     is_required: bool
+    is_sensitive: bool
     help_text: str
     position: int
     is_active: bool
@@ -180,6 +181,7 @@ class CustomFieldIn(Strict):
     field_type: str
     choices: list[str] = []
     is_required: bool = False
+    is_sensitive: bool = False
     help_text: str = ""
     position: int = 0
     is_active: bool = True
@@ -190,6 +192,7 @@ class CustomFieldPatch(Strict):
     label_de: str | None = None
     choices: list[str] | None = None
     is_required: bool | None = None
+    is_sensitive: bool | None = None
     help_text: str | None = None
     position: int | None = None
     is_active: bool | None = None

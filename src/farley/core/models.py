@@ -271,6 +271,11 @@ class CustomFieldDefinition(models.Model):
     field_type = models.CharField(_("type"), max_length=20, choices=FieldType.choices)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     is_required = models.BooleanField(_("required"), default=False)
+    is_sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_("Only roles that may see sensitive data see it (also in exports and the API)."),
+    )
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)

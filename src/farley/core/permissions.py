@@ -18,9 +18,20 @@ from farley.core import entities
 from farley.core.errors import Forbidden
 from farley.core.models import Role, User, Visibility
 
-ACTIONS = ("view", "create", "edit", "delete", "export", "import", "merge", "administer")
+ACTIONS = (
+    "view",
+    "sensitive",
+    "create",
+    "edit",
+    "delete",
+    "export",
+    "import",
+    "merge",
+    "administer",
+)
 ACTION_LABELS = {
     "view": gettext_lazy("view"),
+    "sensitive": gettext_lazy("see sensitive data"),
     "create": gettext_lazy("create"),
     "edit": gettext_lazy("edit"),
     "delete": gettext_lazy("delete"),
@@ -32,9 +43,9 @@ ACTION_LABELS = {
 _WORK = ("view", "create", "edit", "delete", "export", "import")
 DEFAULT_ACTIONS: dict[str, tuple[str, ...]] = {
     "administrator": ACTIONS,
-    "manager": (*_WORK, "merge"),
-    "sales": _WORK,
-    "service": _WORK,
+    "manager": (*_WORK, "sensitive", "merge"),
+    "sales": (*_WORK, "sensitive"),
+    "service": (*_WORK, "sensitive"),
     "marketing": _WORK,
     "read_only": ("view",),
 }

@@ -467,6 +467,7 @@ CUSTOM_FIELD_KEYS = [
     "field_type",
     "choices",
     "is_required",
+    "is_sensitive",
     "help_text",
     "position",
     "is_active",
@@ -520,7 +521,7 @@ def _clean_custom_field(
         values["choices"] = (
             choices if field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE) else []
         )
-    for key in ("is_required", "is_active"):
+    for key in ("is_required", "is_sensitive", "is_active"):
         if creating or key in data:
             values[key] = c.boolean(key, data.get(key, key == "is_active"))
     if creating or "position" in data:

@@ -425,6 +425,7 @@ def custom_field_form(request: HttpRequest, field_id: int | None = None) -> Http
                 "label_de",
                 "field_type",
                 "is_required",
+                "is_sensitive",
                 "help_text",
                 "position",
                 "is_active",
@@ -438,6 +439,7 @@ def custom_field_form(request: HttpRequest, field_id: int | None = None) -> Http
             "label_de": post.get("label_de", ""),
             "choices": post.get("choices", ""),
             "is_required": "is_required" in post,
+            "is_sensitive": "is_sensitive" in post,
             "help_text": post.get("help_text", ""),
             "position": post.get("position", "0"),
             "is_active": "is_active" in post,
@@ -468,6 +470,7 @@ def custom_field_form(request: HttpRequest, field_id: int | None = None) -> Http
                 **values,
                 **post.dict(),
                 "is_required": "is_required" in post,
+                "is_sensitive": "is_sensitive" in post,
                 "is_active": "is_active" in post,
             }
     context = {
