@@ -182,3 +182,9 @@ def test_unknown_path_outside_the_api_stays_an_html_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_api_docs_are_served_from_here_not_from_a_cdn(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
+    "ninja",  # its bundled Swagger UI, served from here: the API docs work offline
     "farley.core",
     "farley.contacts",
     "farley.web",

@@ -446,3 +446,19 @@ def test_timeline_of_other_team_is_hidden(api1, sales2):
     assert_error(api1.get(f"/timeline-entries/{entry.pk}"), 404)
     other = Api(make_user("sales", TeamFactory()))
     assert_error(other.delete(f"/timeline-entries/{entry.pk}"), 404)
+
+
+def test_history_is_paged_newest_first_with_before(api1, sales1):
+    from farley.contacts import services
+
+    contact = make_contact(sales1, last_name="Version0")
+    for i in range(1, 6):
+        services.contact_update(
+            actor=sales1, contact_id=contact.pk, data={"last_name": f"Version{i}"}
+        )
+    first = api1.get(f"/contacts/{contact.pk}/history?limit=2").json()
+    assert [c["changes"]["last_name"][1] for c in first] == ["Version5", "Version4"]
+    rest = api1.get(f"/contacts/{contact.pk}/history?limit=100&before={first[-1]['id']}").json()
+    assert [c["action"] for c in rest][-1] == "create"
+    assert len(first) + len(rest) == 6
+    assert api1.get(f"/contacts/{contact.pk}/history?limit=0").status_code == 422

@@ -127,3 +127,35 @@ def test_an_entry_the_user_may_not_see_is_not_found(client, sales2, entry):
     assert client.post(delete_url(entry), **HTMX).status_code == 404
     entry.refresh_from_db()
     assert entry.deleted_at is None
+
+
+def test_the_edit_form_offers_every_stored_language_so_saving_keeps_it(client, sales1):
+    contact = make_contact(sales1, first_name="Sven", last_name="Svensson", language="sv")
+    client.force_login(sales1)
+    form = client.get(f"/contacts/{contact.pk}/edit/").content.decode()
+    assert '<option value="sv" selected>' in form
+
+
+def test_a_new_contact_has_no_preferred_channel_unless_chosen(client, sales1):
+    client.force_login(sales1)
+    form = client.get("/contacts/new/").content.decode()
+    channel_select = form.split('id="f-preferred_channel"')[1].split("</select>")[0]
+    assert channel_select.index('value=""') < channel_select.index('value="email"')
+
+
+def test_the_timeline_shows_older_entries_on_request(client, sales1):
+    contact = make_contact(sales1, first_name="Olga", last_name="Oldtimer")
+    oldest = log_interaction(
+        sales1, contact_id=contact.pk, subject="Allererster Kontakt", occurred_at="2020-01-01T10:00"
+    )
+    for i in range(55):
+        log_interaction(sales1, contact_id=contact.pk, subject=f"Anruf {i}")
+    client.force_login(sales1)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert oldest.subject not in page
+    assert 'id="timeline-more"' in page
+    more = client.get(
+        f"/contacts/{contact.pk}/?shown=100&partial=timeline", **HTMX
+    ).content.decode()
+    assert oldest.subject in more
+    assert 'id="timeline-more"' not in more

@@ -63,7 +63,6 @@ def clean(values, existing=None):
         ("since", "31.12.2019", "2019-12-31"),
         ("since", "2019-12-31", "2019-12-31"),
         ("vip", "yes", True),
-        ("vip", False, False),
         ("size", "M", "M"),
         ("topics", ["Brot", "Wein", "Brot"], ["Wein", "Brot"]),
         ("topics", "Käse", ["Käse"]),
@@ -75,6 +74,11 @@ def test_valid_value_is_stored_clean(fields, key, raw, stored):
     result, errors = clean({key: raw})
     assert errors == {}
     assert result == {key: stored}
+
+
+def test_an_unticked_box_is_stored_only_when_it_changes_a_ticked_one(fields):
+    assert clean({"vip": False}) == ({}, {})  # never set: nothing to store, no history
+    assert clean({"vip": False}, existing={"vip": True}) == ({"vip": False}, {})
 
 
 def test_whole_decimal_is_stored_without_exponent(fields):

@@ -102,3 +102,14 @@ def test_admin_renames_and_deletes_a_team(client, admin):
     client.post(f"/settings/teams/{team.pk}/", {"delete": "1"})
     assert not Team.objects.filter(pk=team.pk).exists()
     assert User.objects.filter(pk=member.pk, is_active=True).exists()
+
+
+def test_sign_in_ignores_the_case_of_the_email_address(client):
+    user = make_user("sales", email="ilse.imker@example.com")
+    user.set_password("Bienenstock-2026")
+    user.save()
+    response = client.post(
+        "/login/", {"username": "Ilse.Imker@Example.COM", "password": "Bienenstock-2026"}
+    )
+    assert response.status_code == 302
+    assert client.get("/contacts/").status_code == 200

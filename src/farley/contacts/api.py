@@ -20,11 +20,11 @@ from farley.core.apiutil import (
     ChangeOut,
     api_page,
     change_out,
+    history_page,
     query_params,
     requested_version,
 )
 from farley.core.errors import NotFound, ValidationFailed
-from farley.core.history import history_for
 from farley.core.models import User
 from farley.core.validation import phone_display
 
@@ -406,11 +406,13 @@ def restore_account(request: HttpRequest, account_id: int):
 @router.get(
     "/accounts/{account_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["accounts"]
 )
-def account_history(request: HttpRequest, account_id: int):
+def account_history(
+    request: HttpRequest, account_id: int, limit: int = 100, before: int | None = None
+):
     selectors.account_detail(request.user, account_id, include_deleted=True)
     return [
         {**change_out(c), "changes": sensitive.mask_changes(request.user, "account", c.changes)}
-        for c in history_for("account", account_id)[:500]
+        for c in history_page("account", account_id, limit, before)
     ]
 
 
@@ -551,11 +553,13 @@ def restore_contact(request: HttpRequest, contact_id: int):
 @router.get(
     "/contacts/{contact_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["contacts"]
 )
-def contact_history(request: HttpRequest, contact_id: int):
+def contact_history(
+    request: HttpRequest, contact_id: int, limit: int = 100, before: int | None = None
+):
     selectors.contact_detail(request.user, contact_id, include_deleted=True)
     return [
         {**change_out(c), "changes": sensitive.mask_changes(request.user, "contact", c.changes)}
-        for c in history_for("contact", contact_id)[:500]
+        for c in history_page("contact", contact_id, limit, before)
     ]
 
 
@@ -751,6 +755,8 @@ def delete_timeline_entry(request: HttpRequest, entry_id: int):
     response={200: list[ChangeOut], **ERRORS},
     tags=["timeline"],
 )
-def timeline_entry_history(request: HttpRequest, entry_id: int):
+def timeline_entry_history(
+    request: HttpRequest, entry_id: int, limit: int = 100, before: int | None = None
+):
     _entry(request, entry_id)
-    return [change_out(c) for c in history_for("timeline_entry", entry_id)[:500]]
+    return [change_out(c) for c in history_page("timeline_entry", entry_id, limit, before)]

@@ -27,12 +27,12 @@ class Salutation(models.TextChoices):
 
 
 class Channel(models.TextChoices):
+    NONE = "", _("(no preference)")
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
     SMS = "sms", _("SMS")
     LETTER = "letter", _("Letter")
     MEETING = "meeting", _("Meeting")
-    NONE = "", _("(no preference)")
 
 
 class Account(CustomerRecord):

@@ -39,7 +39,7 @@ from farley.core import customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from farley.core.validation import country_choices
+from farley.core.validation import country_choices, language_name
 from farley.web.formdata import custom_values, rows, simple
 
 COLUMNS = {
@@ -306,16 +306,36 @@ def account_lookup(request: HttpRequest) -> HttpResponse:
 # --- 360 pages ------------------------------------------------------------------------------
 
 
+TIMELINE_PAGE = 50
+TIMELINE_MAX = 5000
+
+
+def _shown(request: HttpRequest, name: str) -> int:
+    """How many items of a growing list (timeline, history) to show: ``?name=``."""
+    raw = request.GET.get(name, "")
+    count = int(raw) if raw.isdigit() else TIMELINE_PAGE
+    return max(TIMELINE_PAGE, min(count, TIMELINE_MAX))
+
+
 def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[str, Any]:
     kinds = [k for k in request.GET.getlist("kind") if k in InteractionKind.values]
     show_changes = request.GET.get("changes", "1") != "0"
-    entries = selectors.timeline_of(request.user, record, kinds=kinds or None)
-    history = selectors.record_history(record, request.user) if show_changes and not kinds else []
+    shown = _shown(request, "shown")
+    # One more than shown tells whether there is more to show.
+    entries = selectors.timeline_of(request.user, record, kinds=kinds or None, limit=shown + 1)
+    history = (
+        selectors.record_history(record, request.user, limit=shown + 1)
+        if show_changes and not kinds
+        else []
+    )
     items = [{"type": "entry", "at": e.occurred_at, "entry": e} for e in entries]
     items += [{"type": "change", "at": c.at, "change": c} for c in history]
     items.sort(key=lambda i: i["at"], reverse=True)
+    more = len(items) > shown
     return {
-        "timeline": items,
+        "timeline": items[:shown],
+        "timeline_more": more,
+        "timeline_next": shown + TIMELINE_PAGE,
         "kinds": InteractionKind.choices,
         "chosen_kinds": kinds,
         "show_changes": show_changes,
@@ -336,9 +356,12 @@ def _detail(request: HttpRequest, entity: str, record: Account | Contact) -> Htt
         ),
         "relationships": selectors.relationships_of(request.user, record),
         "relationship_types": RelationshipType.objects.all(),
-        "history": selectors.record_history(record, request.user),
+        "history": selectors.record_history(
+            record, request.user, limit=_shown(request, "history") + 1
+        ),
         "panels_main": panels.panels_for(entity, request.user, record, "main"),
         "panels_side": panels.panels_for(entity, request.user, record, "side"),
+        "history_shown": _shown(request, "history"),
     }
     return render(request, f"contacts/{entity}_detail.html", context)
 
@@ -537,17 +560,14 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
         "countries": country_choices(),
         "owners": core_selectors.users_active(),
         "teams": core_selectors.teams_all(),
+        # Every language the services accept, named in the user's language: an edit never
+        # drops a value the form could not show.
         "languages": [
             ("", "–"),
-            ("de", "Deutsch"),
-            ("en", "English"),
-            ("fr", "Français"),
-            ("it", "Italiano"),
-            ("es", "Español"),
-            ("nl", "Nederlands"),
-            ("pl", "Polski"),
-            ("tr", "Türkçe"),
-            ("zh", "中文"),
+            *sorted(
+                ((code, language_name(code)) for code in services.LANGUAGE_CODES if code),
+                key=lambda pair: pair[1].casefold(),
+            ),
         ],
         "conflict": status == 409,
     }

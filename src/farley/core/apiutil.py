@@ -86,3 +86,23 @@ def api_page(
         )
     except BadCursor:
         raise ValidationFailed({"cursor": ["This cursor is not valid."]}) from None
+
+
+HISTORY_DOC = (
+    "Newest first, `limit` (1-500, default 100) at a time; for older ones pass the `id` of "
+    "the last change you got as `before`."
+)
+
+
+def history_page(entity: str, object_id: int, limit: int, before: int | None) -> list:
+    """One page of a record's field history (newest first); ``before`` is the id of the
+    last change of the previous page."""
+    from farley.core.history import history_for
+
+    c = Cleaner()
+    limit = c.integer("limit", limit, minimum=1, maximum=500) or 100
+    c.raise_if_invalid()
+    changes = history_for(entity, object_id)
+    if before is not None:
+        changes = changes.filter(pk__lt=before)
+    return list(changes.order_by("-pk")[:limit])

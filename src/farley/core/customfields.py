@@ -41,7 +41,8 @@ def clean_custom_values(
             cleaner.add(f"custom.{key}", _("There is no custom field with this key."))
             continue
         value = clean_value(definition, raw, cleaner, f"custom.{key}")
-        if value in (None, "", []):
+        if value in (None, "", []) or (value is False and key not in result):
+            # An unticked box on a record that never had the field is no change.
             result.pop(key, None)
         else:
             result[key] = value
@@ -119,7 +120,9 @@ def filter_q(definition: CustomFieldDefinition, raw: str) -> Q | None:
             **{f"{lookup}__icontains": f'"{raw}"'}
         )
     if kind == FieldType.BOOLEAN:
-        return Q(**{lookup: raw in ("1", "true", "yes", "on")})
+        if raw in ("1", "true", "yes", "on"):
+            return Q(**{lookup: True})
+        return Q(**{lookup: False}) | ~Q(**{"custom__has_key": definition.key})
     if kind == FieldType.INTEGER:
         try:
             return Q(**{lookup: int(raw)})

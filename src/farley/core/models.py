@@ -78,6 +78,10 @@ class Team(models.Model):
 
 
 class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Sign-in ignores the case of the email address (stored in lower case)."""
+        return self.get(email__iexact=username or "")
+
     def create_user(self, email: str, password: str | None = None, **extra) -> User:
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
