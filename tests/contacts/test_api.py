@@ -462,3 +462,16 @@ def test_history_is_paged_newest_first_with_before(api1, sales1):
     assert [c["action"] for c in rest][-1] == "create"
     assert len(first) + len(rest) == 6
     assert api1.get(f"/contacts/{contact.pk}/history?limit=0").status_code == 422
+
+
+def test_a_deleted_timeline_entry_keeps_its_history_and_can_be_restored(api1, sales1):
+    contact = make_contact(sales1, last_name="Zeitreise")
+    entry = api1.post("/timeline-entries", {"contact_id": contact.pk, "subject": "Anruf"}).json()
+    assert api1.delete(f"/timeline-entries/{entry['id']}").status_code == 204
+    assert api1.get(f"/timeline-entries/{entry['id']}").status_code == 404
+    history = api1.get(f"/timeline-entries/{entry['id']}/history").json()
+    assert [c["action"] for c in history][0] == "delete"
+    restored = api1.post(f"/timeline-entries/{entry['id']}/restore")
+    assert restored.status_code == 200
+    assert api1.get(f"/timeline-entries/{entry['id']}").status_code == 200
+    assert api1.post(f"/timeline-entries/{entry['id']}/restore").status_code == 404

@@ -998,3 +998,35 @@ def test_editing_a_contact_keeps_the_link_to_a_trashed_account_for_its_restore(s
     links = ContactAccountLink.objects.filter(contact=contact).order_by("position")
     assert [link.account for link in links] == [kept, trashed]
     assert Contact.objects.get(pk=contact.pk).primary_account == kept
+
+
+# --- relationship types ---------------------------------------------------------------------
+
+
+def test_administrators_add_rename_and_delete_relationship_types(admin, sales1):
+    rel_type = s.relationship_type_create(
+        actor=admin,
+        data={"key": "auditor_of", "label": "auditor of", "label_de": "Prüfer von",
+              "inverse_label": "audited by", "inverse_label_de": "geprüft von"},
+    )  # fmt: skip
+    a = make_account(sales1, name="Prüf AG")
+    b = make_account(sales1, name="Geprüft GmbH")
+    rel = s.relationship_create(
+        actor=sales1,
+        data={"type": "auditor_of", "from_type": "account", "from_id": a.pk,
+              "to_type": "account", "to_id": b.pk},
+    )  # fmt: skip
+    s.relationship_type_update(
+        actor=admin, type_id=rel_type.pk, data={"label": "statutory auditor of"}
+    )
+    with pytest.raises(ValidationFailed):
+        s.relationship_type_delete(actor=admin, type_id=rel_type.pk)  # still in use
+    s.relationship_delete(actor=sales1, relationship_id=rel.pk)
+    s.relationship_type_delete(actor=admin, type_id=rel_type.pk)
+    with pytest.raises(Forbidden):
+        s.relationship_type_create(
+            actor=sales1, data={"key": "x", "label": "x", "inverse_label": "y"}
+        )
+    with pytest.raises(ValidationFailed) as caught:
+        s.relationship_type_create(actor=admin, data={"key": "Reports To!", "label": ""})
+    assert {"key", "label", "inverse_label"} <= set(caught.value.fields)

@@ -159,3 +159,15 @@ def test_the_timeline_shows_older_entries_on_request(client, sales1):
     ).content.decode()
     assert oldest.subject in more
     assert 'id="timeline-more"' not in more
+
+
+def test_a_removed_entry_waits_in_the_trash_and_can_be_restored(client, sales1, entry):
+    client.force_login(sales1)
+    client.post(delete_url(entry), **HTMX)
+    trash = client.get("/trash/").content.decode()
+    assert "Rückruf" in trash
+    response = client.post(f"/timeline-entries/{entry.pk}/restore/")
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.deleted_at is None
+    assert "Rückruf" in client.get(f"/contacts/{entry.contact_id}/").content.decode()

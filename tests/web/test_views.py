@@ -113,3 +113,16 @@ def test_sign_in_ignores_the_case_of_the_email_address(client):
     )
     assert response.status_code == 302
     assert client.get("/contacts/").status_code == 200
+
+
+def test_admin_adds_a_relationship_type_in_settings(client, admin):
+    client.force_login(admin)
+    response = client.post(
+        "/settings/relationship-types/new/",
+        {"key": "mentor_of", "label": "mentor of", "label_de": "Mentor von",
+         "inverse_label": "mentored by", "inverse_label_de": "Mentee von"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert "mentor of" in client.get("/settings/").content.decode()
+    bad = client.post("/settings/relationship-types/new/", {"key": "", "label": ""})
+    assert bad.status_code == 422

@@ -13,7 +13,7 @@ from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
 from farley.contacts import selectors, services, transfer
-from farley.contacts.models import Account, Contact, Relationship, TimelineEntry
+from farley.contacts.models import Account, Contact, Relationship, RelationshipType, TimelineEntry
 from farley.core import permissions, sensitive
 from farley.core.apiutil import (
     ERRORS,
@@ -563,6 +563,72 @@ def contact_history(
     ]
 
 
+# --- relationship types ---------------------------------------------------------------------
+
+
+class RelationshipTypeOut(Schema):
+    id: int
+    key: str
+    label: str
+    label_de: str
+    inverse_label: str
+    inverse_label_de: str
+    is_built_in: bool
+
+
+class RelationshipTypeIn(Strict):
+    key: str
+    label: str
+    label_de: str = ""
+    inverse_label: str
+    inverse_label_de: str = ""
+
+
+class RelationshipTypePatch(Strict):
+    label: str | None = None
+    label_de: str | None = None
+    inverse_label: str | None = None
+    inverse_label_de: str | None = None
+
+
+@router.get(
+    "/relationship-types",
+    response={200: list[RelationshipTypeOut], **ERRORS},
+    tags=["relationships"],
+)
+def list_relationship_types(request: HttpRequest):
+    """The kinds of relation; ``key`` is what ``POST /relationships`` takes as ``type``."""
+    return list(RelationshipType.objects.all())
+
+
+@router.post(
+    "/relationship-types", response={201: RelationshipTypeOut, **ERRORS}, tags=["relationships"]
+)
+def create_relationship_type(request: HttpRequest, payload: RelationshipTypeIn):
+    return Status(
+        201, services.relationship_type_create(actor=request.user, data=payload.model_dump())
+    )
+
+
+@router.patch(
+    "/relationship-types/{type_id}",
+    response={200: RelationshipTypeOut, **ERRORS},
+    tags=["relationships"],
+)
+def update_relationship_type(request: HttpRequest, type_id: int, payload: RelationshipTypePatch):
+    return services.relationship_type_update(
+        actor=request.user, type_id=type_id, data=payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/relationship-types/{type_id}", response={204: None, **ERRORS}, tags=["relationships"]
+)
+def delete_relationship_type(request: HttpRequest, type_id: int):
+    services.relationship_type_delete(actor=request.user, type_id=type_id)
+    return Status(204, None)
+
+
 # --- relationships --------------------------------------------------------------------------
 
 
@@ -719,8 +785,9 @@ def create_timeline_entry(request: HttpRequest, payload: TimelineIn):
     )
 
 
-def _entry(request: HttpRequest, entry_id: int) -> TimelineEntry:
-    entry = selectors.timeline_entries_visible_to(request.user).filter(pk=entry_id).first()
+def _entry(request: HttpRequest, entry_id: int, *, include_deleted: bool = False) -> TimelineEntry:
+    entries = selectors.timeline_entries_visible_to(request.user, include_deleted=include_deleted)
+    entry = entries.filter(pk=entry_id).first()
     if entry is None:
         raise NotFound()
     return entry
@@ -758,5 +825,12 @@ def delete_timeline_entry(request: HttpRequest, entry_id: int):
 def timeline_entry_history(
     request: HttpRequest, entry_id: int, limit: int = 100, before: int | None = None
 ):
-    _entry(request, entry_id)
+    _entry(request, entry_id, include_deleted=True)
     return [change_out(c) for c in history_page("timeline_entry", entry_id, limit, before)]
+
+
+@router.post(
+    "/timeline-entries/{entry_id}/restore", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
+)
+def restore_timeline_entry(request: HttpRequest, entry_id: int):
+    return services.timeline_entry_restore(actor=request.user, entry_id=entry_id)

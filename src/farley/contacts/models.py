@@ -323,6 +323,9 @@ class RelationshipType(models.Model):
             return self.inverse_label_de if german and self.inverse_label_de else self.inverse_label
         return self.label_de if german and self.label_de else self.label
 
+    def display_inverse(self) -> str:
+        return self.display_label(inverse=True)
+
 
 class Relationship(models.Model):
     """A typed, directed link from one account or contact to another."""

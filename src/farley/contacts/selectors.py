@@ -63,13 +63,27 @@ def relationships_visible_to(user: User) -> QuerySet[Relationship]:
     ).select_related("type", "from_account", "from_contact", "to_account", "to_contact")
 
 
-def timeline_entries_visible_to(user: User) -> QuerySet[TimelineEntry]:
+def timeline_entries_visible_to(
+    user: User, *, include_deleted: bool = False
+) -> QuerySet[TimelineEntry]:
+    """The entries on the timelines of records ``user`` sees (deleted ones only if asked)."""
     accounts = accounts_visible_to(user).values("pk")
     contacts = contacts_visible_to(user).values("pk")
-    return (
-        TimelineEntry.objects.filter(deleted_at__isnull=True)
-        .filter(Q(contact__in=contacts) | Q(contact__isnull=True, account__in=accounts))
-        .select_related("author", "account", "contact")
+    entries = (
+        TimelineEntry.objects.all()
+        if include_deleted
+        else TimelineEntry.objects.filter(deleted_at__isnull=True)
+    )
+    return entries.filter(
+        Q(contact__in=contacts) | Q(contact__isnull=True, account__in=accounts)
+    ).select_related("author", "account", "contact")
+
+
+def trashed_timeline_entries(user: User, limit: int = 200) -> list[TimelineEntry]:
+    return list(
+        timeline_entries_visible_to(user, include_deleted=True)
+        .filter(deleted_at__isnull=False)
+        .order_by("-deleted_at")[:limit]
     )
 
 

@@ -7,6 +7,7 @@ search index in step. The UI and the API call these and nothing else.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -1107,3 +1108,97 @@ def timeline_entry_delete(*, actor: User, entry_id: int) -> None:
             entity="timeline_entry", object_id=entry.pk, action=ChangeAction.DELETE, actor=actor
         )
         _touch_last_interaction(entry)
+
+
+def timeline_entry_restore(*, actor: User, entry_id: int) -> TimelineEntry:
+    """Bring a removed timeline entry back."""
+    _require_some_edit(actor)
+    with transaction.atomic():
+        entry = (
+            selectors.timeline_entries_visible_to(actor, include_deleted=True)
+            .filter(pk=entry_id, deleted_at__isnull=False)
+            .first()
+        )
+        if entry is None:
+            raise NotFound()
+        _require_edit_of(actor, entry.contact or entry.account)
+        entry.deleted_at = None
+        entry.version += 1
+        entry.save(update_fields=["deleted_at", "version"])
+        history.record_change(
+            entity="timeline_entry", object_id=entry.pk, action=ChangeAction.RESTORE, actor=actor
+        )
+        _touch_last_interaction(entry)
+    return entry
+
+
+# --- relationship types ---------------------------------------------------------------------
+
+RELATIONSHIP_TYPE_FIELDS = ["key", "label", "label_de", "inverse_label", "inverse_label_de"]
+
+
+def _clean_relationship_type(
+    c: Cleaner, data: dict[str, Any], rel_type: RelationshipType | None
+) -> dict[str, Any]:
+    _reject_unknown(data, RELATIONSHIP_TYPE_FIELDS, c)
+    values: dict[str, Any] = {}
+    if rel_type is None:
+        key = c.text("key", data.get("key"), max_length=50, required=True).lower()
+        if key and not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            c.add("key", _("Use lower-case letters, digits and _, starting with a letter."))
+        elif key and RelationshipType.objects.filter(key=key).exists():
+            c.add("key", _("A relationship type with this key exists already."))
+        values["key"] = key
+    elif "key" in data and data["key"] != rel_type.key:
+        c.add("key", _("The key cannot change."))
+    for name, required in (
+        ("label", True),
+        ("label_de", False),
+        ("inverse_label", True),
+        ("inverse_label_de", False),
+    ):
+        if rel_type is None or name in data:
+            values[name] = c.text(name, data.get(name), max_length=100, required=required)
+    return values
+
+
+def relationship_type_create(*, actor: User, data: dict[str, Any]) -> RelationshipType:
+    """A custom kind of relation, e.g. "auditor of" / "audited by"."""
+    if not is_administrator(actor):
+        raise Forbidden(_("Only administrators may do this."))
+    c = Cleaner()
+    values = _clean_relationship_type(c, data if isinstance(data, dict) else {}, None)
+    c.raise_if_invalid()
+    return RelationshipType.objects.create(**values)
+
+
+def relationship_type_update(
+    *, actor: User, type_id: int, data: dict[str, Any]
+) -> RelationshipType:
+    if not is_administrator(actor):
+        raise Forbidden(_("Only administrators may do this."))
+    rel_type = RelationshipType.objects.filter(pk=type_id).first()
+    if rel_type is None:
+        raise NotFound()
+    c = Cleaner()
+    values = _clean_relationship_type(c, data if isinstance(data, dict) else {}, rel_type)
+    c.raise_if_invalid()
+    for key, value in values.items():
+        setattr(rel_type, key, value)
+    rel_type.save()
+    return rel_type
+
+
+def relationship_type_delete(*, actor: User, type_id: int) -> None:
+    if not is_administrator(actor):
+        raise Forbidden(_("Only administrators may do this."))
+    rel_type = RelationshipType.objects.filter(pk=type_id).first()
+    if rel_type is None:
+        raise NotFound()
+    if rel_type.is_built_in:
+        raise ValidationFailed({"type": [_("A built-in relationship type cannot be deleted.")]})
+    if Relationship.objects.filter(type=rel_type).exists():
+        raise ValidationFailed(
+            {"type": [_("Records are related with this type; remove those relationships first.")]}
+        )
+    rel_type.delete()

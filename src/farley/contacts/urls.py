@@ -27,6 +27,9 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
     path("trash/", views.trash, name="trash"),
+    path(
+        "timeline-entries/<int:entry_id>/restore/", views.timeline_restore, name="timeline_restore"
+    ),
     path("relationship-targets/", views.relationship_targets, name="relationship_targets"),
     path("<entity:entity>s/<int:record_id>/delete/", views.record_delete, name="record_delete"),
     path("<entity:entity>s/<int:record_id>/restore/", views.record_restore, name="record_restore"),

@@ -652,9 +652,28 @@ def record_restore(request: HttpRequest, entity: str, record_id: int) -> HttpRes
 
 @login_required
 def trash(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "contacts/trash.html", {"nav": "trash", "records": selectors.trash(request.user)}
-    )
+    context = {
+        "nav": "trash",
+        "records": selectors.trash(request.user),
+        "entries": selectors.trashed_timeline_entries(request.user),
+    }
+    return render(request, "contacts/trash.html", context)
+
+
+@login_required
+@require_POST
+def timeline_restore(request: HttpRequest, entry_id: int) -> HttpResponse:
+    try:
+        entry = services.timeline_entry_restore(actor=request.user, entry_id=entry_id)
+    except NotFound as exc:
+        return _denied(exc)
+    except Forbidden as exc:
+        messages.error(request, exc.message)
+        return redirect("contacts:trash")
+    messages.success(request, _("Restored."))
+    if entry.contact_id:
+        return redirect("contacts:contact_detail", entry.contact_id)
+    return redirect("contacts:account_detail", entry.account_id)
 
 
 # --- timeline and relationships (htmx) ------------------------------------------------------

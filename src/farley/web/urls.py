@@ -14,6 +14,16 @@ urlpatterns = [
     path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
     path("settings/roles/new/", views.role_form, name="role_create"),
+    path(
+        "settings/relationship-types/new/",
+        views.relationship_type_form,
+        name="relationship_type_create",
+    ),
+    path(
+        "settings/relationship-types/<int:type_id>/",
+        views.relationship_type_form,
+        name="relationship_type_edit",
+    ),
     path("settings/sharing-rules/new/", views.rule_form, name="rule_create"),
     path("settings/sharing-rules/<int:rule_id>/", views.rule_form, name="rule_edit"),
     path("shares/<str:entity>/<int:record_id>/", views.share_add, name="share_add"),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
+from farley.contacts.models import RelationshipType
 from farley.core import entities, permissions, selectors, services, sharing
 from farley.core import search as search_index
 from farley.core.api import hit_url
@@ -122,6 +123,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
         "fields": selectors.custom_fields(include_inactive=True),
         "roles": Role.objects.select_related("reports_to").annotate(user_count=Count("user")),
         "rules": SharingRule.objects.select_related("team").annotate(records=Count("recordshare")),
+        "relationship_types": RelationshipType.objects.annotate(uses=Count("relationship")),
     }
     return render(request, "web/settings.html", context)
 
@@ -318,6 +320,50 @@ def rule_form(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         "errors": errors,
     }
     return render(request, "web/rule_form.html", context, status=422 if errors else 200)
+
+
+@login_required
+def relationship_type_form(request: HttpRequest, type_id: int | None = None) -> HttpResponse:
+    """Create, rename or delete a kind of relationship."""
+    from farley.contacts import services as contact_services
+
+    _require_admin(request)
+    rel_type = get_object_or_404(RelationshipType, pk=type_id) if type_id is not None else None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            if rel_type is not None and post.get("delete"):
+                contact_services.relationship_type_delete(actor=request.user, type_id=rel_type.pk)
+                messages.success(request, _("The relationship type was deleted."))
+                return redirect(reverse("web:settings") + "#relationship-types")
+            data = {
+                k: post.get(k, "")
+                for k in ("label", "label_de", "inverse_label", "inverse_label_de")
+            }
+            if rel_type is None:
+                contact_services.relationship_type_create(
+                    actor=request.user, data={**data, "key": post.get("key", "")}
+                )
+            else:
+                contact_services.relationship_type_update(
+                    actor=request.user, type_id=rel_type.pk, data=data
+                )
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(request, _("The relationship type was saved."))
+            return redirect(reverse("web:settings") + "#relationship-types")
+    values = request.POST if request.method == "POST" else {}
+    if rel_type is not None and not values:
+        values = {
+            k: getattr(rel_type, k)
+            for k in ("key", "label", "label_de", "inverse_label", "inverse_label_de")
+        }
+    context = {"nav": "settings", "rel_type": rel_type, "values": values, "errors": errors}
+    return render(
+        request, "web/relationship_type_form.html", context, status=422 if errors else 200
+    )
 
 
 @login_required
