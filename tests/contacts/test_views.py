@@ -171,3 +171,46 @@ def test_a_removed_entry_waits_in_the_trash_and_can_be_restored(client, sales1, 
     entry.refresh_from_db()
     assert entry.deleted_at is None
     assert "Rückruf" in client.get(f"/contacts/{entry.contact_id}/").content.decode()
+
+
+def test_the_parent_account_is_picked_by_name(client, sales1):
+    from tests.factories import make_account
+
+    parent = make_account(sales1, name="Mutter Holding AG")
+    child = make_account(sales1, name="Tochter GmbH")
+    client.force_login(sales1)
+    form = client.get(f"/accounts/{child.pk}/edit/").content.decode()
+    assert 'name="parent"' in form and 'name="parent_id"' not in form
+    data = {"version": child.version, "name": "Tochter GmbH", "status": "prospect",
+            "revenue_currency": "EUR", "parent": f"Mutter Holding AG [{parent.customer_number}]"}  # fmt: skip
+    assert client.post(f"/accounts/{child.pk}/edit/", data).status_code == 302
+    child.refresh_from_db()
+    assert child.parent == parent
+    child_version = child.version
+    bad = client.post(
+        f"/accounts/{child.pk}/edit/", {**data, "version": child_version, "parent": "Gibt es nicht"}
+    )
+    assert bad.status_code == 422
+    assert "Choose an account from the list." in bad.content.decode()
+
+
+def test_new_contact_from_an_account_page_is_linked_to_it(client, sales1):
+    from tests.factories import make_account
+
+    account = make_account(sales1, name="Verlinkt GmbH")
+    client.force_login(sales1)
+    page = client.get(f"/accounts/{account.pk}/").content.decode()
+    assert f"/contacts/new/?account={account.pk}" in page
+    form = client.get(f"/contacts/new/?account={account.pk}").content.decode()
+    assert f'value="Verlinkt GmbH [{account.customer_number}]"' in form
+
+
+def test_a_trashed_record_offers_no_forms_but_restore(client, sales1, entry):
+    from farley.contacts import services
+
+    services.contact_delete(actor=sales1, contact_id=entry.contact_id)
+    client.force_login(sales1)
+    page = client.get(f"/contacts/{entry.contact_id}/").content.decode()
+    assert "/restore/" in page
+    assert f"/contacts/{entry.contact_id}/timeline/" not in page.split('id="timeline-items"')[0]
+    assert "relationships/" not in page

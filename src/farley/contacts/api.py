@@ -156,7 +156,7 @@ def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, An
     page = selectors.list_page(entity, request.user, query_params(request), strict=True)
     lookups: list[Any] = ["emails", "phones", "addresses", "tags"]
     if entity == "contact":
-        lookups.append(selectors.active_account_links())
+        lookups.append(selectors.active_account_links(request.user))
     prefetch_related_objects(page.items, *lookups)
     return {
         "items": [serialize(r, request.user) for r in page.items],

@@ -314,15 +314,16 @@ def account_detail(user: User, account_id: int, *, include_deleted: bool = False
     return account
 
 
-def active_account_links() -> Prefetch:
+def active_account_links(user: User | None = None) -> Prefetch:
     """``contact.account_links`` without links to accounts in the trash (they are kept, so
-    that restoring the account brings them back, but are not shown)."""
-    return Prefetch(
-        "account_links",
-        queryset=ContactAccountLink.objects.select_related("account").filter(
-            account__deleted_at__isnull=True
-        ),
+    that restoring the account brings them back, but are not shown) and, given ``user``,
+    without links to accounts they may not see."""
+    links = ContactAccountLink.objects.select_related("account").filter(
+        account__deleted_at__isnull=True
     )
+    if user is not None:
+        links = links.filter(account__in=accounts_visible_to(user).values("pk"))
+    return Prefetch("account_links", queryset=links.order_by("position"))
 
 
 def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False) -> Contact:
@@ -334,7 +335,7 @@ def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False
             "phones",
             "addresses",
             "tags",
-            active_account_links(),
+            active_account_links(user),
         )
         .filter(pk=contact_id)
         .first()

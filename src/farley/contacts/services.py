@@ -418,7 +418,9 @@ def _clean_account(
         values["status"] = c.choice(
             "status", data.get("status") or AccountStatus.PROSPECT, AccountStatus.choices
         )
-    if has("parent_id"):
+    if has("parent_id") and data.get("parent_id") in (0, "0"):
+        c.add("parent_id", _("Choose an account from the list."))
+    elif has("parent_id"):
         parent_id = c.integer("parent_id", data.get("parent_id"), minimum=1, maximum=2**63 - 1)
         values["parent"] = None
         if parent_id is not None:
@@ -590,10 +592,10 @@ def _soft_delete(actor: User, entity: str, queryset, record_id: int) -> Any:
         record = queryset.select_for_update().filter(pk=record_id).first()
         if record is None:
             raise NotFound()
-        record.deleted_at = timezone.now()
+        record.deleted_at = record.updated_at = timezone.now()
         record.deleted_by = actor
         record.version += 1
-        record.save(update_fields=["deleted_at", "deleted_by", "version"])
+        record.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
         history.record_change(
             entity=entity, object_id=record.pk, action=ChangeAction.DELETE, actor=actor
         )
@@ -609,8 +611,9 @@ def _restore(actor: User, entity: str, queryset, record_id: int, reindex) -> Any
             raise NotFound()
         record.deleted_at = None
         record.deleted_by = None
+        record.updated_at = timezone.now()
         record.version += 1
-        record.save(update_fields=["deleted_at", "deleted_by", "version"])
+        record.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
         history.record_change(
             entity=entity, object_id=record.pk, action=ChangeAction.RESTORE, actor=actor
         )
@@ -725,21 +728,28 @@ def _clean_contact(
     return values, nested, c
 
 
-def _set_account_links(contact: Contact, links: list[dict[str, Any]] | None) -> None:
+def _set_account_links(actor: User, contact: Contact, links: list[dict[str, Any]] | None) -> None:
     if links is None:
         return
-    # Links to accounts in the trash are not shown, so they are not in ``links`` either: keep
-    # them (after the others) for the day the account is restored.
-    trashed = list(contact.account_links.filter(account__deleted_at__isnull=False))
-    contact.account_links.filter(account__deleted_at__isnull=True).delete()
+    # The user edits the links they can see. Links to accounts in the trash or to accounts they
+    # may not see are not shown to them, so they are not in ``links`` either: keep those (after
+    # the others), e.g. for the day a trashed account is restored.
+    kept = list(
+        ContactAccountLink.objects.filter(contact=contact)
+        .exclude(account__in=selectors.accounts_visible_to(actor).values("pk"))
+        .select_related("account")
+        .order_by("position")
+    )
+    contact.account_links.exclude(pk__in=[link.pk for link in kept]).delete()
     ContactAccountLink.objects.bulk_create(
         ContactAccountLink(contact=contact, account=link["account"], role=link["role"], position=i)
         for i, link in enumerate(links)
     )
-    for offset, link in enumerate(trashed):
+    for offset, link in enumerate(kept):
         link.position = len(links) + offset
-    ContactAccountLink.objects.bulk_update(trashed, ["position"])
-    contact.primary_account = links[0]["account"] if links else None
+    ContactAccountLink.objects.bulk_update(kept, ["position"])
+    active = [link.account for link in kept if link.account.deleted_at is None]
+    contact.primary_account = links[0]["account"] if links else (active[0] if active else None)
 
 
 def _refresh_contacts_of(account: Account) -> None:
@@ -800,7 +810,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
         _replace_children(
             contact, "contact", nested["emails"], nested["phones"], nested["addresses"]
         )
-        _set_account_links(contact, nested["account_links"])
+        _set_account_links(actor, contact, nested["account_links"])
         contact.save()
         _set_tags(contact, nested["tags"] or [])
         history.record_change(
@@ -839,7 +849,7 @@ def contact_update(
         _replace_children(
             contact, "contact", nested["emails"], nested["phones"], nested["addresses"]
         )
-        _set_account_links(contact, nested["account_links"])
+        _set_account_links(actor, contact, nested["account_links"])
         if nested["tags"] is not None:
             _set_tags(contact, nested["tags"])
         after = contact_snapshot(contact)

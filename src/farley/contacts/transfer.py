@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,6 @@ from farley.contacts.models import (
     AccountStatus,
     Channel,
     Contact,
-    ContactAccountLink,
     Salutation,
 )
 from farley.core import permissions, sensitive
@@ -244,7 +242,7 @@ def export_rows(
     columns = columns_for(entity, definitions, user)
     related: list[Any] = ["emails", "phones", "addresses", "tags"]
     if entity == "contact":
-        related.append(selectors.active_account_links())
+        related.append(selectors.active_account_links(user))
     else:
         queryset = queryset.select_related("parent")
 
@@ -720,9 +718,7 @@ def import_table(
     )
     related: list[Any] = ["emails", "phones", "addresses"]
     if entity == "contact":
-        related.append(
-            Prefetch("account_links", queryset=ContactAccountLink.objects.order_by("position"))
-        )
+        related.append(selectors.active_account_links(actor))
     references = ["owner", "team", "parent"] if entity == "account" else ["owner", "team"]
     create = services.account_create if entity == "account" else services.contact_create
     update = services.account_update if entity == "account" else services.contact_update

@@ -288,8 +288,10 @@ def saved_view_delete(request: HttpRequest, entity: str, view_id: int) -> HttpRe
 @login_required
 def account_lookup(request: HttpRequest) -> HttpResponse:
     """Options for the account picker in the contact form (typed name → matching accounts)."""
-    query = request.GET.get("q") or next(
-        (v for k, v in request.GET.items() if k.endswith("-account")), ""
+    query = (
+        request.GET.get("q")
+        or request.GET.get("parent")
+        or next((v for k, v in request.GET.items() if k.endswith("-account")), "")
     )
     query = query.strip()[:100]
     query = re.sub(r"\s*\[K\d+\]$", "", query)
@@ -390,18 +392,22 @@ ACCOUNT_SIMPLE = [*services.ACCOUNT_FIELDS, "owner_id", "team_id"]
 CONTACT_SIMPLE = [*services.CONTACT_FIELDS, "owner_id", "team_id"]
 
 
+def _account_from_text(request: HttpRequest, text: str) -> Account | None:
+    """The account a picker field names: "Name [K000123]" or a unique exact name."""
+    match = re.search(r"\[(K\d+)\]\s*$", text)
+    visible = selectors.accounts_visible_to(request.user)
+    account = visible.filter(customer_number=match.group(1)).first() if match else None
+    if account is None and text:
+        candidates = list(visible.filter(name__iexact=text)[:2])
+        account = candidates[0] if len(candidates) == 1 else None
+    return account
+
+
 def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:
     links = []
     for row in rows(request.POST, "account_links", "account"):
         text = row.get("account", "").strip()
-        match = re.search(r"\[(K\d+)\]\s*$", text)
-        account = None
-        visible = selectors.accounts_visible_to(request.user)
-        if match:
-            account = visible.filter(customer_number=match.group(1)).first()
-        if account is None and text:
-            candidates = list(visible.filter(name__iexact=text)[:2])
-            account = candidates[0] if len(candidates) == 1 else None
+        account = _account_from_text(request, text)
         links.append(
             {
                 "account_id": account.pk if account else 0,
@@ -415,9 +421,13 @@ def _account_links_from_post(request: HttpRequest) -> list[dict[str, Any]]:
 def _form_data(request: HttpRequest, entity: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     post = request.POST
     data = simple(post, ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE)
-    for key in ("owner_id", "team_id", "parent_id"):
+    for key in ("owner_id", "team_id"):
         if key in data and data[key] == "":
             data[key] = None
+    if entity == "account" and "parent" in post:
+        text = post.get("parent", "").strip()
+        parent = _account_from_text(request, text) if text else None
+        data["parent_id"] = (parent.pk if parent else 0) if text else None
     data["emails"] = rows(post, "emails", "address")
     data["phones"] = rows(post, "phones", "number")
     data["addresses"] = rows(post, "addresses", "street,house_number,postal_code,city")
@@ -449,6 +459,8 @@ def _initial(record: Account | Contact | None, entity: str, user: Any) -> dict[s
         }
     fields = ACCOUNT_SIMPLE if entity == "account" else CONTACT_SIMPLE
     values = {f: getattr(record, f) for f in fields}
+    if entity == "account" and record.parent_id:
+        values["parent"] = f"{record.parent.name} [{record.parent.customer_number}]"
     values["emails"] = [{"address": e.address, "kind": e.kind} for e in record.emails.all()]
     values["phones"] = [
         {"number": p.number, "kind": p.kind}
@@ -492,6 +504,15 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
         except NotFound as exc:
             return _denied(exc)
     values, errors, status = _initial(record, entity, request.user), {}, 200
+    if record is None and entity == "contact" and request.GET.get("account", "").isdigit():
+        # "New contact" on an account's page: linked to that account from the start.
+        account = (
+            selectors.accounts_visible_to(request.user).filter(pk=request.GET["account"]).first()
+        )
+        if account is not None:
+            values["account_links"] = [
+                {"account": f"{account.name} [{account.customer_number}]", "role": ""}
+            ]
     if request.method == "POST":
         data, links = _form_data(request, entity)
         try:

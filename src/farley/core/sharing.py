@@ -22,13 +22,16 @@ from farley.core.validation import Cleaner
 from farley.core.visibility import visible_records
 
 
-def _record(actor: User, entity: str, object_id: int, *, for_edit: bool) -> Any:
+def _record(
+    actor: User, entity: str, object_id: int, *, for_edit: bool, include_deleted: bool = False
+) -> Any:
     if entity not in entities.registered_keys():
         raise NotFound()
     model = entities.get(entity).model
-    record = (
-        visible_records(model.objects.all(), actor, for_edit=for_edit).filter(pk=object_id).first()
+    visible = visible_records(
+        model.objects.all(), actor, for_edit=for_edit, include_deleted=include_deleted
     )
+    record = visible.filter(pk=object_id).first()
     if record is None:
         raise NotFound()
     return record
@@ -36,7 +39,7 @@ def _record(actor: User, entity: str, object_id: int, *, for_edit: bool) -> Any:
 
 def shares_of(actor: User, entity: str, object_id: int) -> QuerySet[RecordShare]:
     """Who else a record is shared with (for people who can see the record)."""
-    _record(actor, entity, object_id, for_edit=False)
+    _record(actor, entity, object_id, for_edit=False, include_deleted=True)
     return (
         RecordShare.objects.filter(entity=entity, object_id=object_id)
         .select_related("user", "team", "rule")

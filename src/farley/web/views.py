@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -49,9 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_accounts": contact_selectors.accounts_visible_to(user).order_by(
             "-updated_at", "-id"
         )[:8],
-        "recent_entries": contact_selectors.timeline_entries_visible_to(user).order_by(
-            "-occurred_at", "-id"
-        )[:10],
+        "recent_entries": contact_selectors.timeline_entries_visible_to(user)
+        .filter(occurred_at__lte=timezone.now())  # planned entries are no interaction yet
+        .order_by("-occurred_at", "-id")[:10],
     }
     return render(request, "web/home.html", context)
 
