@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "farley.core.middleware.UserLanguageMiddleware",
     "farley.core.middleware.ApiErrorEnvelopeMiddleware",
     "farley.core.middleware.ServiceErrorMiddleware",
+    "farley.core.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,6 +113,20 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Email: SMTP when FARLEY_EMAIL_HOST is set, else printed to the server's console (make run).
+EMAIL_HOST = os.environ.get("FARLEY_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("FARLEY_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("FARLEY_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FARLEY_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("FARLEY_EMAIL_TLS", False)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("FARLEY_EMAIL_FROM", "Farley <farley@localhost>")
+PASSWORD_RESET_TIMEOUT = 3600  # a reset link works once, for an hour
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"

@@ -470,7 +470,7 @@ def test_a_deleted_timeline_entry_keeps_its_history_and_can_be_restored(api1, sa
     assert api1.delete(f"/timeline-entries/{entry['id']}").status_code == 204
     assert api1.get(f"/timeline-entries/{entry['id']}").status_code == 404
     history = api1.get(f"/timeline-entries/{entry['id']}/history").json()
-    assert [c["action"] for c in history][0] == "delete"
+    assert history[0]["action"] == "delete"
     restored = api1.post(f"/timeline-entries/{entry['id']}/restore")
     assert restored.status_code == 200
     assert api1.get(f"/timeline-entries/{entry['id']}").status_code == 200

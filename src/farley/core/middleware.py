@@ -77,3 +77,41 @@ class ServiceErrorMiddleware:
             raise PermissionDenied(exception.message) from exception
         if isinstance(exception, NotFound):
             raise Http404(exception.message) from exception
+
+
+class SessionActivityMiddleware:
+    """Keeps "last active" of the user's session list current (at most one write in five
+    minutes per session)."""
+
+    INTERVAL = 300
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and session is not None
+            and session.session_key
+        ):
+            import time
+
+            from django.utils import timezone
+
+            from farley.core.models import UserSession
+
+            now = time.time()
+            if now - session.get("_farley_seen", 0) > self.INTERVAL:
+                session["_farley_seen"] = now
+                updated = UserSession.objects.filter(session_key=session.session_key).update(
+                    last_seen_at=timezone.now()
+                )
+                if not updated:
+                    from farley.core.signin import remember_session
+
+                    remember_session(request, user)
+        return response

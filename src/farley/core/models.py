@@ -430,3 +430,40 @@ class RecordShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity}#{self.object_id} → {self.user or self.team}"
+
+
+class LoginAttempt(models.Model):
+    """One sign-in attempt, for the temporary lockout after repeated failures."""
+
+    email = models.CharField(max_length=254)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "at"], name="login_email_idx"),
+            models.Index(fields=["ip", "at"], name="login_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {'ok' if self.succeeded else 'failed'} {self.at:%Y-%m-%d %H:%M}"
+
+
+class UserSession(models.Model):
+    """A signed-in browser of a user, so that they can see and end their sessions."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.user_agent[:40]}"

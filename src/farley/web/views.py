@@ -13,11 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import RelationshipType
-from farley.core import entities, permissions, selectors, services, sharing
+from farley.core import entities, permissions, selectors, services, sharing, signin
 from farley.core import search as search_index
 from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
@@ -96,6 +97,27 @@ def profile(request: HttpRequest) -> HttpResponse:
             _token, new_token = services.token_create(
                 user=request.user, name=request.POST.get("name", "")[:100]
             )
+        elif action == "end_session":
+            try:
+                signin.end_session(
+                    actor=request.user, session_id=int(request.POST.get("session_id", "0"))
+                )
+                messages.success(request, _("That session was signed out."))
+            except (NotFound, ValueError):
+                messages.error(request, _("This session does not exist any more."))
+            return redirect(reverse("web:profile") + "#sessions")
+        elif action == "end_other_sessions":
+            count = signin.end_other_sessions(actor=request.user, keep=request.session.session_key)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d other session was signed out.",
+                    "%(count)d other sessions were signed out.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect(reverse("web:profile") + "#sessions")
         elif action == "revoke_token":
             try:
                 services.token_revoke(
@@ -106,7 +128,13 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.error(request, _("This token does not exist."))
             return redirect("web:profile")
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    return render(request, "web/profile.html", {"tokens": tokens, "new_token": new_token})
+    context = {
+        "tokens": tokens,
+        "new_token": new_token,
+        "sessions": signin.sessions_of(request.user),
+        "current_session": request.session.session_key,
+    }
+    return render(request, "web/profile.html", context)
 
 
 def _require_admin(request: HttpRequest) -> None:
