@@ -475,3 +475,13 @@ def test_a_deleted_timeline_entry_keeps_its_history_and_can_be_restored(api1, sa
     assert restored.status_code == 200
     assert api1.get(f"/timeline-entries/{entry['id']}").status_code == 200
     assert api1.post(f"/timeline-entries/{entry['id']}/restore").status_code == 404
+
+
+def test_a_misspelt_filter_is_an_error_not_the_whole_list(api1, sales1):
+    make_contact(sales1, last_name="Irgendwer")
+    response = api1.get("/contacts", {"citty": "Berlin", "deleted": "true"})
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"citty", "deleted"}
+    assert (
+        api1.get("/contacts", {"city": "Berlin", "sort": "-name", "limit": "5"}).status_code == 200
+    )

@@ -72,3 +72,10 @@ def test_numbers_and_dates_are_shown_in_the_users_format(admin):
     with translation.override("de"):
         assert lines_of_last_change(contact, admin)["Geburtstag"] == ("", "29.02.1980")
         assert lines_of_last_change(contact)["Geburtstag"] == ("", "•••")  # for no one else
+
+
+def test_kinds_of_emails_and_phones_are_shown_in_the_users_language(admin):
+    contact = make_contact(admin, last_name="Art", emails=[{"address": "a@b.de", "kind": "work"}])
+    with translation.override("de"):
+        lines = lines_of_last_change(contact, admin)
+    assert lines["E-Mail-Adressen"][1] == "a@b.de (Geschäftlich)"

@@ -120,6 +120,7 @@ COMMON_FILTERS = [
     ListFilter("has_email", gettext_lazy("Has email"), "boolean"),
 ]
 FILTER_NAMES = {f.name for f in COMMON_FILTERS}
+LIST_PARAMS = {"sort", "limit", "cursor"}
 
 CONTACT_SORTS = {
     "name": ["last_name", "first_name"],
@@ -238,8 +239,16 @@ def _filter_q(
             definition = definitions.get(key[3:])
             if definition is None:
                 cleaner.add(key, _("There is no custom field with this key."))
-            elif (extra := customfields.filter_q(definition, raw.strip())) is not None:
-                q &= extra
+            else:
+                try:
+                    extra = customfields.filter_q(definition, raw.strip())
+                except ValidationFailed as exc:
+                    for message in exc.fields.get(key, []):
+                        cleaner.add(key, message)
+                    q &= Q(pk__in=[])
+                else:
+                    if extra is not None:
+                        q &= extra
     return q
 
 
@@ -253,8 +262,10 @@ def filtered_list(
     params: Mapping[str, Any],
     *,
     strict: bool = False,
+    ignore_unknown: bool = False,
 ) -> tuple[QuerySet, list[str], bool]:
-    """The visible, filtered queryset and its sort; ``strict`` raises on bad filters (API)."""
+    """The visible, filtered queryset and its sort; ``strict`` raises on bad filters and, unless
+    ``ignore_unknown``, on parameters that are no filter (API)."""
     cleaner = Cleaner()
     base = accounts_visible_to(user) if entity == "account" else contacts_visible_to(user)
     queryset = base.filter(_filter_q(entity, params, cleaner, user))
@@ -269,6 +280,10 @@ def filtered_list(
         cleaner.add("sort", _("Sort by one of: %(names)s.") % {"names": ", ".join(sorts)})
         sort, descending = "name", False
     if strict:
+        # A misspelt filter must not quietly return (or export) everything.
+        for key in [] if ignore_unknown else params:
+            if key not in FILTER_NAMES | LIST_PARAMS and not key.startswith("cf_"):
+                cleaner.add(key, _("Unknown filter."))
         cleaner.raise_if_invalid()
     if entity == "account":
         queryset = queryset.select_related("owner", "team")

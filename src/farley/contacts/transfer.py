@@ -232,12 +232,14 @@ def _row(
 
 
 def export_rows(
-    entity: str, user: User, params: dict[str, Any]
+    entity: str, user: User, params: dict[str, Any], *, ignore_unknown: bool = False
 ) -> tuple[list[Column], Iterator[dict[str, Any]]]:
     """The columns and, lazily, the rows of every record of the filtered list ``user`` sees,
     read in chunks (a few queries per thousand records, not per record)."""
     permissions.require(user, "export", entity)
-    queryset, _sort, _descending = selectors.filtered_list(entity, user, params, strict=True)
+    queryset, _sort, _descending = selectors.filtered_list(
+        entity, user, params, strict=True, ignore_unknown=ignore_unknown
+    )
     definitions = sensitive.visible_definitions(user, entity, definitions_for(entity))
     columns = columns_for(entity, definitions, user)
     related: list[Any] = ["emails", "phones", "addresses", "tags"]

@@ -152,7 +152,7 @@ IMPORT_MAX_AGE = 24 * 3600
 
 
 def _filter_params(request: HttpRequest) -> dict[str, Any]:
-    return {k: v for k, v in request.GET.items() if k not in ("cursor", "limit", "columns")}
+    return {k: v for k, v in request.GET.items() if k not in ("cursor", "limit", "cols", "view")}
 
 
 @login_required
@@ -161,7 +161,10 @@ def record_export(request: HttpRequest, entity: str, fmt: str) -> HttpResponse:
     if fmt not in transfer.FORMATS:
         raise Http404
     try:
-        columns, rows = transfer.export_rows(entity, request.user, _filter_params(request))
+        # Like the list on the screen, the page's export ignores parameters it does not know.
+        columns, rows = transfer.export_rows(
+            entity, request.user, _filter_params(request), ignore_unknown=True
+        )
     except ValidationFailed as exc:
         for messages_ in exc.fields.values():
             for message in messages_:

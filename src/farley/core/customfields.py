@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
+from farley.core.errors import ValidationFailed
 from farley.core.models import CustomFieldDefinition, FieldType
 from farley.core.validation import Cleaner
 
@@ -127,5 +128,5 @@ def filter_q(definition: CustomFieldDefinition, raw: str) -> Q | None:
         try:
             return Q(**{lookup: int(raw)})
         except ValueError:
-            return Q(pk__in=[])
+            raise ValidationFailed({f"cf_{definition.key}": [_("Enter a whole number.")]}) from None
     return Q(**{lookup: raw})

@@ -4,6 +4,7 @@ in the same transaction as the change."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -100,11 +101,29 @@ class ChangeLine:
     new: str
 
 
+KIND_SUFFIX = re.compile(r"\((\w+)\)$")
+
+
+def _with_kind_label(model: type[Model], key: str, text: str) -> str:
+    """ "info@x.de (work)" → "info@x.de (Geschäftlich)": the kind of a listed email, phone or
+    address (stored as its key) in the user's language."""
+    match = KIND_SUFFIX.search(text)
+    if not match:
+        return text
+    try:
+        related = model._meta.get_field(key).related_model
+        choices = dict(related._meta.get_field("kind").flatchoices) if related else {}
+    except (FieldDoesNotExist, AttributeError):
+        return text
+    label = choices.get(match.group(1))
+    return f"{text[: match.start()]}({label})" if label else text
+
+
 def _field_text(model: type[Model], key: str, value: Any) -> str:
     if value in (None, "", [], {}):
         return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_with_kind_label(model, key, str(v)) for v in value)
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     try:
