@@ -214,3 +214,22 @@ def test_a_trashed_record_offers_no_forms_but_restore(client, sales1, entry):
     assert "/restore/" in page
     assert f"/contacts/{entry.contact_id}/timeline/" not in page.split('id="timeline-items"')[0]
     assert "relationships/" not in page
+
+
+def test_an_edit_conflict_keeps_what_the_user_typed(client, sales1, sales2, team1):
+    from farley.contacts import services
+
+    contact = make_contact(sales1, first_name="Kurt", last_name="Konflikt")
+    stale_version = contact.version
+    services.contact_update(actor=sales1, contact_id=contact.pk, data={"job_title": "Chef"})
+    client.force_login(sales1)
+    response = client.post(
+        f"/contacts/{contact.pk}/edit/",
+        {"version": stale_version, "first_name": "Kurt", "last_name": "Konflikt",
+         "department": "Einkauf (mein Text)"},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else saved this record" in page
+    assert "Einkauf (mein Text)" in page
+    assert f'name="version" value="{stale_version + 1}"' in page

@@ -337,7 +337,9 @@ def active_account_links(user: User | None = None) -> Prefetch:
         account__deleted_at__isnull=True
     )
     if user is not None:
-        links = links.filter(account__in=accounts_visible_to(user).values("pk"))
+        # Exists, not "IN (all visible accounts)": it checks the few linked accounts only.
+        visible = accounts_visible_to(user).filter(pk=OuterRef("account_id"))
+        links = links.filter(Exists(visible))
     return Prefetch("account_links", queryset=links.order_by("position"))
 
 

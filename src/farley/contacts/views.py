@@ -546,11 +546,24 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
             errors, status = {"": [exc.message]}, 403
         except NotFound as exc:
             return _denied(exc)
+        except Conflict:
+            # Keep what the user typed; the form now carries the current version, so saving
+            # again replaces the other person's change, which the message says.
+            errors, status = (
+                {
+                    "": [
+                        _(
+                            "Someone else saved this record while you were editing it. Your input "
+                            "is still here; saving again replaces their changes. Open the record in "
+                            "another tab to compare."
+                        )
+                    ]
+                },
+                409,
+            )
         else:
             messages.success(request, _("Saved."))
             return redirect(f"contacts:{entity}_detail", saved.pk)
-        if status == 422 and "version" in errors:
-            pass
         values = {**data, "tags": request.POST.get("tags", "")}
         values["custom"] = data["custom"]
         if entity == "contact":
