@@ -248,7 +248,10 @@ def test_revoked_expired_or_inactive_tokens_do_not_work(sales1):
     _revoked, revoked_key = core.token_create(user=sales1)
     core.token_revoke(actor=sales1, token_id=_revoked.pk)
     _expired, expired_key = core.token_create(
-        user=sales1, expires_at=timezone.now() - dt.timedelta(seconds=1)
+        user=sales1, expires_at=timezone.now() + dt.timedelta(seconds=30)
+    )
+    ApiToken.objects.filter(pk=_expired.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     _valid, valid_key = core.token_create(
         user=sales1, expires_at=timezone.now() + dt.timedelta(days=1)

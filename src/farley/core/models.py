@@ -145,6 +145,9 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # {"contact": "read", "account": "write"}: what the token may do, within what its user may
+    # do; empty means everything its user may do.
+    scopes = models.JSONField(_("scopes"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

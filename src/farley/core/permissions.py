@@ -83,13 +83,26 @@ def role_actions(role: Role, entity: str) -> frozenset[str]:
     return frozenset(DEFAULT_ACTIONS.get(role.key, ()) if role.is_built_in else ())
 
 
+READ_ACTIONS = frozenset({"view", "sensitive", "export"})
+
+
 def actions(user: User, entity: str) -> frozenset[str]:
-    """The actions ``user`` may take on records of ``entity``."""
+    """The actions ``user`` may take on records of ``entity`` (through an API token with
+    scopes: only those its scope for the entity allows)."""
     if user is None or not user.is_active:
         return frozenset()
-    if user.is_superuser:
-        return frozenset(ACTIONS)
-    return role_actions(user.role, entity)
+    allowed = frozenset(ACTIONS) if user.is_superuser else role_actions(user.role, entity)
+    scopes = getattr(user, "_farley_scopes", None)
+    if scopes is not None:
+        scope = scopes.get(entity)
+        allowed &= (
+            READ_ACTIONS
+            if scope == "read"
+            else frozenset(ACTIONS)
+            if scope == "write"
+            else frozenset()
+        )
+    return allowed
 
 
 def can(user: User, action: str, entity: str) -> bool:

@@ -421,16 +421,51 @@ def team_delete(*, actor: User, team_id: int) -> None:
         team.delete()
 
 
-def token_create(*, user: User, name: str = "", expires_at=None) -> tuple[ApiToken, str]:
-    """Make a new API token for ``user``; returns the row and the secret (shown only once)."""
+TOKEN_SCOPES = ("read", "write")
+
+
+def token_create(
+    *,
+    user: User,
+    name: str = "",
+    expires_at: Any = None,
+    scopes: dict[str, str] | None = None,
+) -> tuple[ApiToken, str]:
+    """Make a new API token for ``user``; returns the row and the secret (shown only once).
+    ``scopes`` limits it per entity to "read" or "write" (empty: all the user may do);
+    ``expires_at`` ends it."""
+    c = Cleaner()
+    clean_scopes: dict[str, str] = {}
+    if scopes:
+        if not isinstance(scopes, dict):
+            c.add("scopes", _("Enter scopes as entity: read or write."))
+        else:
+            for entity, scope in scopes.items():
+                if entity not in entities.registered_keys():
+                    c.add(f"scopes.{entity}", _("Unknown entity %(entity)s.") % {"entity": entity})
+                elif scope not in TOKEN_SCOPES and scope not in ("", None):
+                    c.add(f"scopes.{entity}", _("Choose read or write."))
+                elif scope:
+                    clean_scopes[entity] = scope
+            if not clean_scopes and not c.errors:
+                c.add("scopes", _("Give the token at least one scope."))
+    expires = c.datetime("expires_at", expires_at)
+    if expires is not None and expires <= timezone.now():
+        c.add("expires_at", _("Choose a time in the future."))
+    c.raise_if_invalid()
     key = "fy_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name[:100],
         prefix=key[:10],
         key_hash=ApiToken.hash_key(key),
-        expires_at=expires_at,
+        expires_at=expires,
+        scopes=clean_scopes,
     )
+    history.record_change(
+        entity="api_token", object_id=token.pk, action=ChangeAction.CREATE, actor=user,
+        after={"name": token.name, "scopes": clean_scopes, "expires_at": expires},
+    )  # fmt: skip
     return token, key
 
 
@@ -456,7 +491,10 @@ def token_authenticate(key: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    user = token.user
+    # farley.core.permissions narrows this request's actions to the token's scopes.
+    user._farley_scopes = dict(token.scopes) if token.scopes else None
+    return user
 
 
 CUSTOM_FIELD_KEYS = [

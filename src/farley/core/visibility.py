@@ -129,4 +129,8 @@ def viewable_entities(user: User) -> list[str]:
 
 
 def is_administrator(user: User) -> bool:
+    """May administer Farley (users, roles, teams, settings). Not through an API token that is
+    limited to scopes: those cover records only."""
+    if getattr(user, "_farley_scopes", None) is not None:
+        return False
     return user.is_active and (user.is_superuser or user.role.is_administrator)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -94,9 +95,24 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your language was saved."))
                 return redirect("web:profile")
         elif action == "create_token":
-            _token, new_token = services.token_create(
-                user=request.user, name=request.POST.get("name", "")[:100]
-            )
+            post = request.POST
+            access = {e: post.get(f"scope-{e}", "all") for e in entities.registered_keys()}
+            scopes = None
+            if any(v != "all" for v in access.values()):
+                scopes = {e: "write" if v == "all" else v for e, v in access.items() if v != "none"}
+            days = post.get("expires", "")
+            expires = timezone.now() + dt.timedelta(days=int(days)) if days.isdigit() else None
+            try:
+                _token, new_token = services.token_create(
+                    user=request.user,
+                    name=post.get("name", "")[:100],
+                    expires_at=expires,
+                    scopes=scopes or {},
+                )
+            except ValidationFailed as exc:
+                for message_list in exc.fields.values():
+                    for message in message_list:
+                        messages.error(request, message)
         elif action == "end_session":
             try:
                 signin.end_session(
@@ -132,6 +148,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "tokens": tokens,
         "new_token": new_token,
         "sessions": signin.sessions_of(request.user),
+        "token_entities": entities.all_entities(),
         "current_session": request.session.session_key,
     }
     return render(request, "web/profile.html", context)
