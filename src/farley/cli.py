@@ -60,6 +60,16 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reapply_erasures(args: argparse.Namespace) -> int:
+    from farley.contacts.privacy import erase, erased_contact_ids
+
+    ids = erased_contact_ids()
+    for contact_id in ids:
+        erase(actor=None, contact_id=contact_id)
+    print(f"{len(ids)} erased contacts anonymised again.")
+    return 0
+
+
 def cmd_createtoken(args: argparse.Namespace) -> int:
     from farley.core.models import User
     from farley.core.services import token_create
@@ -158,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contacts", type=int, default=300)
     p.add_argument("--no-demo", action="store_true")
     p.set_defaults(func=cmd_first_start)
+
+    p = sub.add_parser(
+        "reapply-erasures",
+        help="erase again the contacts erased before (run it after restoring a backup)",
+    )
+    p.set_defaults(func=cmd_reapply_erasures)
     return parser
 
 

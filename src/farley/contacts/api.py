@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
-from farley.contacts import selectors, services, transfer
+from farley.contacts import privacy, selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, RelationshipType, TimelineEntry
 from farley.core import permissions, sensitive
 from farley.core.apiutil import (
@@ -259,6 +259,45 @@ def export_contacts(request: HttpRequest, format: str = "csv"):
 )
 def import_contacts(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False):
     return _import(request, "contact", file, dry_run)
+
+
+# --- data protection ------------------------------------------------------------------------
+
+
+class ErasedOut(Schema):
+    id: int
+    erased: bool
+
+
+@router.get(
+    "/privacy/contacts/{contact_id}/export",
+    response={200: dict[str, Any], **ERRORS},
+    tags=["data protection"],
+    description="Everything stored about a contact (GDPR Art. 15): `format=json` (default) or "
+    "`zip` (data.json and attachments). Needs the contact permissions export and sensitive.",
+)
+def privacy_export(request: HttpRequest, contact_id: int, format: str = "json"):
+    if format not in ("json", "zip"):
+        raise ValidationFailed({"format": [_("Choose json or zip.")]})
+    if format == "zip":
+        response = HttpResponse(
+            privacy.access_export_zip(actor=request.user, contact_id=contact_id),
+            content_type="application/zip",
+        )
+        response["Content-Disposition"] = f'attachment; filename="contact-{contact_id}-data.zip"'
+        return response
+    return privacy.access_export(actor=request.user, contact_id=contact_id)
+
+
+@router.post(
+    "/privacy/contacts/{contact_id}/erase",
+    response={200: ErasedOut, **ERRORS},
+    tags=["data protection"],
+    description="Anonymise a contact irreversibly (GDPR Art. 17). Administrators only.",
+)
+def privacy_erase(request: HttpRequest, contact_id: int):
+    contact = privacy.erase(actor=request.user, contact_id=contact_id)
+    return {"id": contact.pk, "erased": True}
 
 
 # --- accounts -------------------------------------------------------------------------------

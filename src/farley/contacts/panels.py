@@ -62,3 +62,25 @@ register(
         order=90,
     )
 )
+
+
+def _data_protection(user: User, contact: Any) -> dict[str, Any] | None:
+    may_export = permissions.can(user, "export", "contact") and permissions.can(
+        user, "sensitive", "contact"
+    )
+    may_erase = permissions.can(user, "administer", "contact")
+    if not (may_export or may_erase):
+        return None
+    return {"may_export": may_export, "may_erase": may_erase}
+
+
+register(
+    Panel(
+        key="contacts.data_protection",
+        entities=("contact",),
+        template="contacts/panels/data_protection.html",
+        context=_data_protection,
+        column="side",
+        order=95,
+    )
+)

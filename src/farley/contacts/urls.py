@@ -27,6 +27,8 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
     path("trash/", views.trash, name="trash"),
+    path("contacts/<int:contact_id>/privacy/export/", views.privacy_export, name="privacy_export"),
+    path("contacts/<int:contact_id>/privacy/erase/", views.privacy_erase, name="privacy_erase"),
     path(
         "timeline-entries/<int:entry_id>/restore/", views.timeline_restore, name="timeline_restore"
     ),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from farley.contacts import selectors, services, transfer
+from farley.contacts import privacy, selectors, services, transfer
 from farley.contacts.models import (
     Account,
     AccountStatus,
@@ -695,6 +695,25 @@ def trash(request: HttpRequest) -> HttpResponse:
         "entries": selectors.trashed_timeline_entries(request.user),
     }
     return render(request, "contacts/trash.html", context)
+
+
+@login_required
+def privacy_export(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Download everything stored about a contact (ZIP with data.json)."""
+    response = HttpResponse(
+        privacy.access_export_zip(actor=request.user, contact_id=contact_id),
+        content_type="application/zip",
+    )
+    response["Content-Disposition"] = f'attachment; filename="contact-{contact_id}-data.zip"'
+    return response
+
+
+@login_required
+@require_POST
+def privacy_erase(request: HttpRequest, contact_id: int) -> HttpResponse:
+    privacy.erase(actor=request.user, contact_id=contact_id)
+    messages.success(request, _("The personal data of this contact was erased."))
+    return redirect("contacts:contact_detail", contact_id)
 
 
 @login_required

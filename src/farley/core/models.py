@@ -231,6 +231,8 @@ class ChangeAction(models.TextChoices):
     UPDATE = "update", _("changed")
     DELETE = "delete", _("deleted")
     RESTORE = "restore", _("restored")
+    ERASE = "erase", _("personal data erased")
+    EXPORT = "export", _("personal data exported")
 
 
 class ChangeRecord(models.Model):
