@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from farley.contacts import privacy, selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, RelationshipType, TimelineEntry
-from farley.core import permissions, sensitive
+from farley.core import audit, permissions, sensitive
 from farley.core.apiutil import (
     ERRORS,
     ChangeOut,
@@ -564,7 +564,9 @@ def create_contact(request: HttpRequest, payload: ContactIn):
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def get_contact(request: HttpRequest, contact_id: int):
-    return contact_out(selectors.contact_detail(request.user, contact_id), request.user)
+    contact = selectors.contact_detail(request.user, contact_id)
+    audit.log_record_view(request.user, "contact", contact.pk, channel="api")
+    return contact_out(contact, request.user)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from farley.contacts import selectors
 from farley.contacts.models import Contact, Relationship, TimelineEntry
-from farley.core import history, permissions, search
+from farley.core import audit, history, permissions, search
 from farley.core.errors import Forbidden, NotFound
 from farley.core.models import ChangeAction, ChangeRecord, User
 
@@ -158,6 +158,7 @@ def access_export(*, actor: User, contact_id: int) -> dict[str, Any]:
     history.record_change(
         entity="contact", object_id=contact.pk, action=ChangeAction.EXPORT, actor=actor
     )
+    audit.log_access(actor, "contact", contact.pk, "privacy_export")
     return data
 
 

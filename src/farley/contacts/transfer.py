@@ -32,7 +32,7 @@ from farley.contacts.models import (
     Contact,
     Salutation,
 )
-from farley.core import permissions, sensitive
+from farley.core import audit, permissions, sensitive
 from farley.core.customfields import definitions_for
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import CustomFieldDefinition, Team, User
@@ -237,6 +237,8 @@ def export_rows(
     """The columns and, lazily, the rows of every record of the filtered list ``user`` sees,
     read in chunks (a few queries per thousand records, not per record)."""
     permissions.require(user, "export", entity)
+    filters = ", ".join(f"{k}={v}" for k, v in sorted(params.items()) if v)
+    audit.log_access(user, entity, None, "export", detail=filters or "(all)")
     queryset, _sort, _descending = selectors.filtered_list(
         entity, user, params, strict=True, ignore_unknown=ignore_unknown
     )

@@ -35,7 +35,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import customfields, panels, permissions, sensitive
+from farley.core import audit, customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -386,6 +386,8 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         contact = selectors.contact_detail(request.user, contact_id, include_deleted=True)
     except NotFound as exc:
         return _denied(exc)
+    if request.headers.get("HX-Request") != "true":
+        audit.log_record_view(request.user, "contact", contact.pk)
     return _detail(request, "contact", contact)
 
 

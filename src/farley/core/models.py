@@ -472,3 +472,32 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.user_agent[:40]}"
+
+
+class AccessLog(models.Model):
+    """Who looked at or exported whose personal data, when (for the data-protection officer)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        EXPORT = "export", _("exported")
+        PRIVACY_EXPORT = "privacy_export", _("exported all data")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    channel = models.CharField(max_length=10, default="ui")  # ui or api
+    detail = models.CharField(max_length=300, blank=True)  # e.g. an export's filters and count
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["entity", "object_id", "-at"], name="access_record_idx"),
+            models.Index(fields=["user", "-at"], name="access_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.entity}#{self.object_id}"

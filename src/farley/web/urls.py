@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
     path("settings/roles/new/", views.role_form, name="role_create"),
+    path("settings/logs/", views.logs, name="logs"),
     path(
         "settings/relationship-types/new/",
         views.relationship_type_form,

@@ -413,6 +413,31 @@ def relationship_type_form(request: HttpRequest, type_id: int | None = None) -> 
 
 
 @login_required
+def logs(request: HttpRequest) -> HttpResponse:
+    """The access log (who saw or exported whose data) and the audit log (administrative
+    changes, privacy exports and erasures), for administrators and the data-protection officer."""
+    from farley.core import audit
+
+    if not audit.may_read_logs(request.user):
+        raise PermissionDenied
+    object_id = request.GET.get("contact", "")
+    user_id = request.GET.get("user", "")
+    context = {
+        "nav": "settings",
+        "accesses": audit.access_log(
+            request.user,
+            object_id=int(object_id) if object_id.isdigit() else None,
+            user_id=int(user_id) if user_id.isdigit() else None,
+        )[:300],
+        "changes": audit.audit_log(request.user, kind=request.GET.get("kind", ""))[:300],
+        "kinds": audit.ADMIN_ENTITIES,
+        "users": selectors.users_all(),
+        "values": request.GET,
+    }
+    return render(request, "web/logs.html", context)
+
+
+@login_required
 def role_form(request: HttpRequest, role_id: int | None = None) -> HttpResponse:
     """Create or change a role: visibility, hierarchy and the permission matrix."""
     _require_admin(request)
