@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "farley.core.middleware.ApiErrorEnvelopeMiddleware",
     "farley.core.middleware.ServiceErrorMiddleware",
     "farley.core.middleware.SessionActivityMiddleware",
+    "farley.core.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

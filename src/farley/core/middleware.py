@@ -148,3 +148,24 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
         return response
+
+
+class TwoFactorRequiredMiddleware:
+    """A user whose role requires two-factor authentication but has not set it up yet can
+    only set it up (in the profile) or sign out."""
+
+    ALLOWED = ("/profile/", "/logout/", "/static/", "/login/", "/api/", "/i18n/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(self.ALLOWED):
+            from farley.core import twofactor
+
+            if twofactor.is_required(user):
+                from django.shortcuts import redirect
+
+                return redirect("/profile/#two-factor")
+        return self.get_response(request)

@@ -40,6 +40,7 @@ class Role(models.Model):
     )
     permissions = models.JSONField(_("permissions"), default=dict, blank=True)
     is_administrator = models.BooleanField(_("administers Farley"), default=False)
+    requires_2fa = models.BooleanField(_("requires two-factor authentication"), default=False)
     is_built_in = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(default=1)
 
@@ -110,6 +111,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the operator admin"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Two-factor authentication (TOTP, RFC 6238): the shared secret once confirmed, and the
+    # hashes of the unused one-time recovery codes.
+    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    totp_recovery_hashes = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

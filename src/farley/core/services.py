@@ -199,7 +199,15 @@ def user_update(*, actor: User, user_id: int, data: dict[str, Any]) -> User:
 
 # --- roles ----------------------------------------------------------------------------------
 
-ROLE_FIELDS = {"key", "name", "visibility", "reports_to_id", "permissions", "version"}
+ROLE_FIELDS = {
+    "key",
+    "name",
+    "visibility",
+    "reports_to_id",
+    "permissions",
+    "version",
+    "requires_2fa",
+}
 
 
 def _clean_role(c: Cleaner, data: dict[str, Any], role: Role | None) -> dict[str, Any]:
@@ -243,6 +251,8 @@ def _clean_role(c: Cleaner, data: dict[str, Any], role: Role | None) -> dict[str
                     seen.add(current.pk)
                     current = current.reports_to
         values["reports_to"] = parent
+    if creating or "requires_2fa" in data:
+        values["requires_2fa"] = c.boolean("requires_2fa", data.get("requires_2fa"))
     if creating or "permissions" in data:
         raw = data.get("permissions") or {}
         if not isinstance(raw, dict):
@@ -282,6 +292,7 @@ def _role_snapshot(role: Role) -> dict[str, Any]:
         "visibility": role.visibility,
         "reports_to": role.reports_to.key if role.reports_to_id else None,
         "permissions": role.permissions,
+        "requires_2fa": role.requires_2fa,
     }
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from farley.core import signin
+from farley.core import signin, twofactor
 
 
 class LoginForm(AuthenticationForm):
@@ -51,3 +55,55 @@ class LoginForm(AuthenticationForm):
 def _remember_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         signin.remember_session(request, user)
+
+
+class FarleyLoginView(LoginView):
+    """Sign-in; a user with two-factor authentication enters a code next."""
+
+    template_name = "web/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if twofactor.is_enabled(user):
+            self.request.session[PENDING_USER] = user.pk
+            self.request.session[PENDING_BACKEND] = user.backend
+            self.request.session[PENDING_NEXT] = self.get_success_url()
+            return redirect("login_code")
+        return super().form_valid(form)
+
+
+PENDING_USER = "farley_2fa_user"
+PENDING_BACKEND = "farley_2fa_backend"
+PENDING_NEXT = "farley_2fa_next"
+
+
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code of the authenticator app or a recovery code."""
+    from farley.core.models import User
+
+    user = User.objects.filter(pk=request.session.get(PENDING_USER), is_active=True).first()
+    if user is None:
+        return redirect("login")
+    error = ""
+    if request.method == "POST":
+        ip = signin.client_ip(request)
+        if minutes := signin.minutes_locked(user.email, ip):
+            error = ngettext(
+                "Too many failed sign-ins. Please wait %(minutes)d minute and try again.",
+                "Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
+                minutes,
+            ) % {"minutes": minutes}
+        elif twofactor.verify(user, request.POST.get("code", "")):
+            next_url = request.session.get(PENDING_NEXT) or "/"
+            backend = request.session.get(PENDING_BACKEND)
+            auth_login(request, user, backend=backend)
+            signin.record_attempt(user.email, ip, succeeded=True)
+            return redirect(next_url)
+        else:
+            signin.record_attempt(user.email, ip, succeeded=False)
+            error = _(
+                "This code is not right. Enter the current code of your app or a recovery code."
+            )
+    return render(request, "web/login_code.html", {"error": error}, status=422 if error else 200)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from farley.web import views
-from farley.web.auth import LoginForm
+from farley.web.auth import FarleyLoginView, login_code
 
 app_name = "web"
 urlpatterns = [
@@ -38,15 +38,8 @@ urlpatterns = [
 ]
 
 auth_urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html",
-            redirect_authenticated_user=True,
-            authentication_form=LoginForm,
-        ),
-        name="login",
-    ),
+    path("login/", FarleyLoginView.as_view(), name="login"),
+    path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",

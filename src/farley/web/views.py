@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import RelationshipType
-from farley.core import entities, permissions, selectors, services, sharing, signin
+from farley.core import entities, permissions, selectors, services, sharing, signin, twofactor
 from farley.core import search as search_index
 from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
@@ -79,6 +79,8 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     new_token = None
+    recovery_codes: list[str] = []
+    two_factor_error = ""
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "language":
@@ -113,6 +115,29 @@ def profile(request: HttpRequest) -> HttpResponse:
                 for message_list in exc.fields.values():
                     for message in message_list:
                         messages.error(request, message)
+        elif action == "start_2fa":
+            request.session["farley_2fa_secret"] = twofactor.new_secret()
+            return redirect(reverse("web:profile") + "#two-factor")
+        elif action == "enable_2fa":
+            try:
+                recovery_codes = twofactor.enable(
+                    user=request.user,
+                    secret=request.session.get("farley_2fa_secret", ""),
+                    code=request.POST.get("code", ""),
+                )
+            except ValidationFailed as exc:
+                two_factor_error = exc.fields["code"][0]
+            else:
+                request.session.pop("farley_2fa_secret", None)
+                messages.success(request, _("Two-factor authentication is on."))
+        elif action == "disable_2fa":
+            try:
+                twofactor.disable(user=request.user, code=request.POST.get("code", ""))
+            except ValidationFailed as exc:
+                two_factor_error = exc.fields["code"][0]
+            else:
+                messages.success(request, _("Two-factor authentication is off."))
+                return redirect(reverse("web:profile") + "#two-factor")
         elif action == "end_session":
             try:
                 signin.end_session(
@@ -144,14 +169,28 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.error(request, _("This token does not exist."))
             return redirect("web:profile")
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    pending_secret = (
+        "" if twofactor.is_enabled(request.user) else request.session.get("farley_2fa_secret", "")
+    )
     context = {
         "tokens": tokens,
         "new_token": new_token,
         "sessions": signin.sessions_of(request.user),
         "token_entities": entities.all_entities(),
+        "two_factor": {
+            "enabled": twofactor.is_enabled(request.user),
+            "required": request.user.role.requires_2fa,
+            "pending": pending_secret,
+            "qr": twofactor.qr_svg(twofactor.provisioning_uri(request.user, pending_secret))
+            if pending_secret
+            else "",
+            "recovery_codes": recovery_codes,
+            "error": two_factor_error,
+        },
         "current_session": request.session.session_key,
     }
-    return render(request, "web/profile.html", context)
+    status = 422 if two_factor_error else 200
+    return render(request, "web/profile.html", context, status=status)
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -458,6 +497,7 @@ def role_form(request: HttpRequest, role_id: int | None = None) -> HttpResponse:
             "visibility": post.get("visibility", ""),
             "reports_to_id": post.get("reports_to_id") or None,
             "permissions": {key: post.getlist(f"perm-{key}") for key in entities.registered_keys()},
+            "requires_2fa": "requires_2fa" in post,
         }
         try:
             if role is None:
