@@ -27,6 +27,8 @@ ACCOUNT = register(
         url_name="contacts:account_detail",
         filter_q=partial(criteria_q, "account"),
         rule_filters=RULE_FILTERS,
+        ui_paths=("/accounts/{id}/", "/accounts/{id}/edit/", "/accounts/{id}/?partial=timeline"),
+        api_path="/api/v1/accounts",
     )
 )
 CONTACT = register(
@@ -38,5 +40,12 @@ CONTACT = register(
         url_name="contacts:contact_detail",
         filter_q=partial(criteria_q, "contact"),
         rule_filters=RULE_FILTERS,
+        ui_paths=(
+            "/contacts/{id}/",
+            "/contacts/{id}/edit/",
+            "/contacts/{id}/?partial=timeline",
+            "/contacts/{id}/privacy/export/",
+        ),
+        api_path="/api/v1/contacts",
     )
 )

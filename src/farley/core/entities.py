@@ -26,6 +26,10 @@ class Entity:
     filter_q: Callable[[dict[str, Any]], Any] | None = None
     # The filters a sharing rule may use, as (name, label) pairs.
     rule_filters: tuple[tuple[str, Any], ...] = ()
+    # Where the entity can be reached, for the security test suite (which attacks every
+    # registered entity on every path): pages with "{id}", and the API collection.
+    ui_paths: tuple[str, ...] = ()
+    api_path: str = ""
 
 
 _registry: dict[str, Entity] = {}
