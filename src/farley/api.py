@@ -13,7 +13,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from farley.core.errors import Conflict, ServiceError
-from farley.core.services import token_authenticate
+from farley.core.services import log_token_use, token_authenticate
+from farley.core.signin import client_ip
 
 
 class BearerToken(HttpBearer):
@@ -21,6 +22,9 @@ class BearerToken(HttpBearer):
         user = token_authenticate(token)
         if user is not None:
             request.user = user
+            log_token_use(
+                user._farley_token_id, request.method or "", request.path, client_ip(request)
+            )
         return user
 
 

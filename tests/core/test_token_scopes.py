@@ -87,3 +87,19 @@ def test_the_profile_creates_a_limited_expiring_token(client, sales1):
         days=29
     )
     assert "account: read" in page.content.decode()
+
+
+def test_every_use_of_a_token_is_logged_and_shown_to_its_owner(client, sales1):
+    from farley.core.models import ApiTokenUse
+
+    token, key = token_create(user=sales1, name="Protokolliert")
+    client_for(key).get("/api/v1/contacts", REMOTE_ADDR="10.1.2.3")
+    client_for(key).get("/api/v1/accounts", REMOTE_ADDR="10.1.2.3")
+    uses = list(ApiTokenUse.objects.filter(token=token).values_list("method", "path", "ip"))
+    assert sorted(uses) == [
+        ("GET", "/api/v1/accounts", "10.1.2.3"),
+        ("GET", "/api/v1/contacts", "10.1.2.3"),
+    ]
+    client.force_login(sales1)
+    page = client.get("/profile/").content.decode()
+    assert "/api/v1/accounts" in page

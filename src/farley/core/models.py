@@ -506,3 +506,20 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.entity}#{self.object_id}"
+
+
+class ApiTokenUse(models.Model):
+    """One request made with an API token (the token-use log)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uses")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["token", "-at"], name="token_use_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} {self.method} {self.path}"

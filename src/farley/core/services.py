@@ -16,6 +16,7 @@ from farley.core import entities, history
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
+    ApiTokenUse,
     ChangeAction,
     CustomFieldDefinition,
     FieldType,
@@ -505,7 +506,13 @@ def token_authenticate(key: str) -> User | None:
     user = token.user
     # farley.core.permissions narrows this request's actions to the token's scopes.
     user._farley_scopes = dict(token.scopes) if token.scopes else None
+    user._farley_token_id = token.pk
     return user
+
+
+def log_token_use(token_id: int, method: str, path: str, ip: str | None) -> None:
+    """The token-use log: one row per API request made with a token."""
+    ApiTokenUse.objects.create(token_id=token_id, method=method[:10], path=path[:300], ip=ip)
 
 
 CUSTOM_FIELD_KEYS = [

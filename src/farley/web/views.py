@@ -25,6 +25,7 @@ from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
+    ApiTokenUse,
     CustomFieldDefinition,
     FieldType,
     RecordShare,
@@ -168,7 +169,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             except (NotFound, ValueError):
                 messages.error(request, _("This token does not exist."))
             return redirect("web:profile")
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
+    for token in tokens:  # a user has a handful of tokens: one small query each
+        token.recent_uses = list(ApiTokenUse.objects.filter(token=token).order_by("-at")[:10])
     pending_secret = (
         "" if twofactor.is_enabled(request.user) else request.session.get("farley_2fa_secret", "")
     )
