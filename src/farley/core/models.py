@@ -523,3 +523,40 @@ class ApiTokenUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id} {self.method} {self.path}"
+
+
+class LegalBasis(models.TextChoices):
+    """GDPR Art. 6(1)."""
+
+    CONSENT = "consent", _("consent (a)")
+    CONTRACT = "contract", _("contract (b)")
+    LEGAL_OBLIGATION = "legal_obligation", _("legal obligation (c)")
+    VITAL_INTERESTS = "vital_interests", _("vital interests (d)")
+    PUBLIC_TASK = "public_task", _("public task (e)")
+    LEGITIMATE_INTERESTS = "legitimate_interests", _("legitimate interests (f)")
+
+
+class ProcessingRecord(models.Model):
+    """The register of processing (GDPR Art. 30): why an entity, or one of its custom fields
+    (``field``), holds personal data, on which legal basis and for how long."""
+
+    entity = models.CharField(_("entity"), max_length=40)
+    field = models.CharField(_("field"), max_length=60, blank=True)
+    purpose = models.TextField(_("purpose"), blank=True)
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=30, choices=LegalBasis.choices, blank=True
+    )
+    retention = models.CharField(_("retention"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entity", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "field"], name="processing_entity_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.field}" if self.field else self.entity

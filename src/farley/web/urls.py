@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
     path("settings/roles/new/", views.role_form, name="role_create"),
     path("settings/logs/", views.logs, name="logs"),
+    path("settings/register/", views.processing_register, name="processing_register"),
     path(
         "settings/relationship-types/new/",
         views.relationship_type_form,

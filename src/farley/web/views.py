@@ -455,6 +455,43 @@ def relationship_type_form(request: HttpRequest, type_id: int | None = None) -> 
 
 
 @login_required
+def processing_register(request: HttpRequest) -> HttpResponse:
+    """The register of processing (GDPR Art. 30), one row per entity and custom field."""
+    from farley.core import register
+    from farley.core.models import LegalBasis
+
+    _require_admin(request)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        entries = {
+            row.key: {
+                name: request.POST.get(f"{row.key}-{name}", "")
+                for name in ("purpose", "legal_basis", "retention")
+            }
+            for row in register.rows()
+        }
+        try:
+            changed = register.save(actor=request.user, entries=entries)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d entry saved.", "%(count)d entries saved.", changed)
+                % {"count": changed},
+            )
+            return redirect("web:processing_register")
+    context = {
+        "nav": "settings",
+        "rows": register.rows(),
+        "bases": LegalBasis.choices,
+        "errors": errors,
+        "values": request.POST if request.method == "POST" else None,
+    }
+    return render(request, "web/processing_register.html", context, status=422 if errors else 200)
+
+
+@login_required
 def logs(request: HttpRequest) -> HttpResponse:
     """The access log (who saw or exported whose data) and the audit log (administrative
     changes, privacy exports and erasures), for administrators and the data-protection officer."""
