@@ -33,9 +33,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host_ok = args.host in settings.ALLOWED_HOSTS or "*" in settings.ALLOWED_HOSTS
     if not host_ok:
         settings.ALLOWED_HOSTS.append(args.host)
+    _start_hourly_jobs()
     print(f"Farley is serving at http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="farley")
     return 0
+
+
+def _start_hourly_jobs() -> None:
+    """Jobs of the embedded server: every hour, the automatic retention policies that have not
+    run for a day (their last run is stored, so a restart neither skips nor repeats a day)."""
+    import logging
+    import threading
+
+    from django.db import close_old_connections
+
+    from farley.contacts.retention import run_due
+
+    log = logging.getLogger("farley.jobs")
+
+    def loop() -> None:
+        while True:
+            try:
+                for name, count in run_due().items():
+                    log.info("retention policy %s applied to %d contacts", name, count)
+            except Exception:
+                log.exception("retention policies failed")
+            finally:
+                close_old_connections()
+            stop.wait(3600)
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="farley-hourly-jobs", daemon=True).start()
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
@@ -57,6 +85,14 @@ def cmd_createuser(args: argparse.Namespace) -> int:
                 print(f"{field}: {message}", file=sys.stderr)
         return 2
     print(f"Created user {user.email} ({args.role}).")
+    return 0
+
+
+def cmd_apply_retention(args: argparse.Namespace) -> int:
+    from farley.contacts.retention import run_automatic
+
+    for name, count in run_automatic().items():
+        print(f"{name}: {count} contacts")
     return 0
 
 
@@ -174,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="erase again the contacts erased before (run it after restoring a backup)",
     )
     p.set_defaults(func=cmd_reapply_erasures)
+
+    p = sub.add_parser("apply-retention", help="apply the automatic retention policies (daily)")
+    p.set_defaults(func=cmd_apply_retention)
     return parser
 
 

@@ -12,12 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from farley.core import permissions
 from farley.core.errors import Forbidden
 from farley.core.models import AccessLog, ChangeAction, ChangeRecord, User
 
-ADMIN_ENTITIES = ("user", "role", "team", "api_token", "sharing_rule", "custom_field")
+# The administrative things whose changes form the audit log, with their labels.
+ADMIN_KINDS = {
+    "user": _("users"),
+    "role": _("roles"),
+    "team": _("teams"),
+    "api_token": _("API tokens"),
+    "sharing_rule": _("sharing rules"),
+    "custom_field": _("custom fields"),
+    "processing_register": _("register of processing"),
+    "retention_policy": _("retention policies"),
+}
+ADMIN_ENTITIES = tuple(ADMIN_KINDS)
 
 
 def log_access(
@@ -70,6 +82,18 @@ def audit_log(actor: User, *, kind: str = "") -> QuerySet[ChangeRecord]:
     if kind:
         rows = rows.filter(entity=kind)
     return rows
+
+
+def kind_label(entity: str) -> str:
+    """The audit log's name for what changed (an administrative thing or an entity)."""
+    if entity in ADMIN_KINDS:
+        return str(ADMIN_KINDS[entity])
+    from farley.core import entities
+
+    try:
+        return str(entities.get(entity).label)
+    except KeyError:
+        return entity
 
 
 def summary(change: ChangeRecord) -> dict[str, Any]:

@@ -560,3 +560,29 @@ class ProcessingRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity}.{self.field}" if self.field else self.entity
+
+
+class RetentionPolicy(models.Model):
+    """Contacts without activity for ``inactive_months`` (and matching ``criteria``, list
+    filters) are flagged with a tag or anonymised: after a preview by hand, or by
+    ``farley apply-retention`` when ``automatic``."""
+
+    class Action(models.TextChoices):
+        FLAG = "flag", _("flag for review")
+        ANONYMISE = "anonymise", _("anonymise")
+
+    name = models.CharField(_("name"), max_length=120)
+    inactive_months = models.PositiveIntegerField(_("months without activity"), default=24)
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    action = models.CharField(
+        _("action"), max_length=20, choices=Action.choices, default=Action.FLAG
+    )
+    automatic = models.BooleanField(_("runs automatically"), default=False)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,6 +17,8 @@ urlpatterns = [
     path("settings/roles/new/", views.role_form, name="role_create"),
     path("settings/logs/", views.logs, name="logs"),
     path("settings/register/", views.processing_register, name="processing_register"),
+    path("settings/retention/", views.retention_policies, name="retention_policies"),
+    path("settings/retention/<int:policy_id>/", views.retention_policies, name="retention_policy"),
     path(
         "settings/relationship-types/new/",
         views.relationship_type_form,

@@ -492,6 +492,72 @@ def processing_register(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def retention_policies(request: HttpRequest, policy_id: int | None = None) -> HttpResponse:
+    """Retention policies: the list, a form, and for one policy the preview of what it would
+    affect now, with "run now"."""
+    from farley.contacts import retention
+    from farley.core.models import RetentionPolicy
+
+    _require_admin(request)
+    policy = get_object_or_404(RetentionPolicy, pk=policy_id) if policy_id else None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and policy is not None and request.POST.get("delete"):
+        retention.delete_policy(actor=request.user, policy=policy)
+        messages.success(request, _("The retention policy was deleted."))
+        return redirect("web:retention_policies")
+    if request.method == "POST" and policy is not None and request.POST.get("run"):
+        count = retention.run(actor=request.user, policy=policy)
+        messages.success(
+            request,
+            ngettext(
+                "The policy was applied to %(count)d contact.",
+                "The policy was applied to %(count)d contacts.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("web:retention_policy", policy.pk)
+    if request.method == "POST":
+        post = request.POST
+        data = {
+            "name": post.get("name", ""),
+            "inactive_months": post.get("inactive_months", ""),
+            "action": post.get("action", ""),
+            "automatic": "automatic" in post,
+            "criteria": {k: post.get(f"criteria-{k}", "") for k in retention.CRITERIA},
+        }
+        try:
+            saved = retention.save_policy(actor=request.user, data=data, policy=policy)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(request, _("The retention policy was saved."))
+            return redirect("web:retention_policy", saved.pk)
+    affected_count, affected = retention.preview(policy) if policy else (0, [])
+    if request.method == "POST":
+        form = {**request.POST.dict(), "automatic": "automatic" in request.POST}
+        criteria = {k: request.POST.get(f"criteria-{k}", "") for k in retention.CRITERIA}
+    else:
+        form = retention.snapshot(policy) if policy else {"inactive_months": 24, "action": "flag"}
+        criteria = form.get("criteria", {})
+    context = {
+        "nav": "settings",
+        "policy": policy,
+        "policies": RetentionPolicy.objects.all(),
+        "actions": RetentionPolicy.Action.choices,
+        "affected_count": affected_count,
+        "affected": affected,
+        "flag_tag": retention.FLAG_TAG,
+        "criteria_fields": [
+            (key, label, criteria.get(key, "")) for key, label in retention.CRITERIA.items()
+        ],
+        "errors": errors,
+        "form": form,
+    }
+    return render(request, "web/retention.html", context, status=422 if errors else 200)
+
+
+@login_required
 def logs(request: HttpRequest) -> HttpResponse:
     """The access log (who saw or exported whose data) and the audit log (administrative
     changes, privacy exports and erasures), for administrators and the data-protection officer."""
@@ -509,7 +575,7 @@ def logs(request: HttpRequest) -> HttpResponse:
             user_id=int(user_id) if user_id.isdigit() else None,
         )[:300],
         "changes": audit.audit_log(request.user, kind=request.GET.get("kind", ""))[:300],
-        "kinds": audit.ADMIN_ENTITIES,
+        "kinds": audit.ADMIN_KINDS.items(),
         "users": selectors.users_all(),
         "values": request.GET,
     }

@@ -20,6 +20,13 @@ def errors_for(errors: dict[str, list[str]] | None, field: str) -> list[str]:
 
 
 @register.filter
+def audit_kind(entity: str) -> str:
+    from farley.core.audit import kind_label
+
+    return kind_label(entity)
+
+
+@register.filter
 def phone(value: str) -> str:
     return phone_display(value) if value else ""
 
