@@ -7,6 +7,12 @@ import pytest
 from tests.factories import TeamFactory, make_user
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded files of a test go to its own temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def team1(db):
     return TeamFactory(name="Vertrieb Nord")

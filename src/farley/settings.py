@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ninja",  # its bundled Swagger UI, served from here: the API docs work offline
     "farley.core",
     "farley.contacts",
+    "farley.documents",
     "farley.web",
 ]
 
@@ -158,7 +159,9 @@ DEFAULT_CURRENCY = "EUR"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files: outside the web root, never served directly (downloads check permissions).
+MEDIA_ROOT = Path(os.environ.get("FARLEY_MEDIA_DIR", VAR_DIR / "media")).resolve()
+FARLEY_MAX_ATTACHMENT_MB = int(os.environ.get("FARLEY_MAX_ATTACHMENT_MB", "20"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

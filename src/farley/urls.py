@@ -10,4 +10,5 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", include("farley.web.urls")),
     path("", include("farley.contacts.urls")),
+    path("", include("farley.documents.urls")),
 ]

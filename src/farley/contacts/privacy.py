@@ -22,7 +22,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -39,11 +39,24 @@ from farley.core.models import ChangeAction, ChangeRecord, User
 
 ERASED = "[erased]"
 _exporters: dict[str, Callable[[Contact], Any]] = {}
+_file_sources: list[Callable[[Contact], Iterable[tuple[str, bytes]]]] = []
+_erasers: list[Callable[[Contact], Any]] = []
 
 
 def register_export(name: str, exporter: Callable[[Contact], Any]) -> None:
     """Add a part to the access export: ``exporter(contact)`` returns JSON-ready data."""
     _exporters[name] = exporter
+
+
+def register_files(source: Callable[[Contact], Iterable[tuple[str, bytes]]]) -> None:
+    """Add files to the access export's ZIP: ``source(contact)`` yields (path, bytes)."""
+    _file_sources.append(source)
+
+
+def register_erasure(eraser: Callable[[Contact], Any]) -> None:
+    """Erase a capability's personal data of a contact too: ``eraser(contact)`` runs inside
+    the erasure's transaction."""
+    _erasers.append(eraser)
 
 
 def _require_privacy_officer(actor: User) -> None:
@@ -163,15 +176,16 @@ def access_export(*, actor: User, contact_id: int) -> dict[str, Any]:
 
 
 def access_export_zip(*, actor: User, contact_id: int) -> bytes:
-    """The access export as a ZIP: ``data.json`` and the attachments (none are stored yet)."""
+    """The access export as a ZIP: ``data.json`` and the files stored about the person
+    under ``attachments/``."""
     data = access_export(actor=actor, contact_id=contact_id)
+    contact = _contact(actor, contact_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        archive.writestr(
-            "attachments/README.txt",
-            "Files stored about this person (none are stored in this version of Farley).\n",
-        )
+        for source in _file_sources:
+            for path, content in source(contact):
+                archive.writestr(path, content)
     return buffer.getvalue()
 
 
@@ -227,6 +241,8 @@ def erase(*, actor: User | None, contact_id: int) -> Contact:
             entry.body = _scrub(entry.body, pattern)
             entry.save(update_fields=["subject", "body"])
         Relationship.objects.filter(Q(from_contact=contact) | Q(to_contact=contact)).update(note="")
+        for eraser in _erasers:
+            eraser(contact)
         # The record: nothing personal stays.
         contact.emails.all().delete()
         contact.phones.all().delete()

@@ -32,6 +32,7 @@ SNAPSHOT_LABELS = {
     "tags": _("tags"),
     "account_links": _("accounts"),
     "relationships": _("relationships"),
+    "attachments": _("files"),
 }
 
 

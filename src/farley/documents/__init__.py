@@ -1,0 +1,1 @@
+"""Documents: files attached to customer records (accounts, contacts and later entities)."""
