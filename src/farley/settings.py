@@ -132,6 +132,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("FARLEY_EMAIL_FROM", "Farley <farley@localho
 PASSWORD_RESET_TIMEOUT = 3600  # a reset link works once, for an hour
 
 AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "farley.core.oidc.OIDCBackend",  # single sign-on; does nothing unless configured below
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -147,6 +151,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc, farley.core.oidc): off unless the
+# issuer and the client are set. Endpoints come from the issuer's discovery document unless
+# given one by one. See README.md and docs/security.md.
+OIDC_ISSUER = os.environ.get("FARLEY_OIDC_ISSUER", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("FARLEY_OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("FARLEY_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("FARLEY_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("FARLEY_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("FARLEY_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("FARLEY_OIDC_JWKS_URI", "")
+OIDC_RP_SCOPES = os.environ.get("FARLEY_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("FARLEY_OIDC_SIGN_ALGO", "RS256")
+OIDC_PROVIDER_NAME = os.environ.get("FARLEY_OIDC_PROVIDER_NAME", "")
+OIDC_CREATE_USER = _env_bool("FARLEY_OIDC_CREATE_USERS", False)
+OIDC_DEFAULT_ROLE = os.environ.get("FARLEY_OIDC_DEFAULT_ROLE", "read_only")
+OIDC_DEFAULT_TEAM = os.environ.get("FARLEY_OIDC_DEFAULT_TEAM", "")
+OIDC_REQUIRE_VERIFIED_EMAIL = _env_bool("FARLEY_OIDC_REQUIRE_VERIFIED_EMAIL", True)
+OIDC_TRUST_IDP_MFA = os.environ.get("FARLEY_OIDC_TRUST_IDP_MFA", "off")  # off, amr or always
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 
 LANGUAGE_CODE = os.environ.get("FARLEY_LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("de", _("German"))]

@@ -163,8 +163,11 @@ class TwoFactorRequiredMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(self.ALLOWED):
             from farley.core import twofactor
+            from farley.core.oidc import IDP_MFA_SESSION_KEY
 
-            if twofactor.is_required(user):
+            # A single sign-on whose multi-factor authentication Farley trusts
+            # (FARLEY_OIDC_TRUST_IDP_MFA) meets the role's requirement for that session.
+            if twofactor.is_required(user) and not request.session.get(IDP_MFA_SESSION_KEY):
                 from django.shortcuts import redirect
 
                 return redirect("/profile/#two-factor")

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from farley.core import signin, twofactor
+from farley.core import oidc, signin, twofactor
 
 
 class LoginForm(AuthenticationForm):
@@ -63,6 +63,12 @@ class FarleyLoginView(LoginView):
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if oidc.is_enabled():  # "Sign in with <provider>"
+            context["sso_provider"] = oidc.provider_name()
+        return context
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
