@@ -132,8 +132,8 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def _register_routers() -> None:
     from farley.contacts.api import router as contacts_router
     from farley.contacts.privacy_api import router as privacy_router
-    from farley.documents.api import router as documents_router
     from farley.core.api import router as core_router
+    from farley.documents.api import router as documents_router
 
     api.add_router("", core_router)
     api.add_router("", contacts_router)

@@ -485,3 +485,25 @@ def test_a_misspelt_filter_is_an_error_not_the_whole_list(api1, sales1):
     assert (
         api1.get("/contacts", {"city": "Berlin", "sort": "-name", "limit": "5"}).status_code == 200
     )
+
+
+def test_timeline_entries_take_sanitised_html_bodies(api1, sales1):
+    from tests.factories import make_contact
+
+    contact = make_contact(sales1, last_name="Postfach")
+    created = api1.post(
+        "/timeline-entries",
+        {"contact_id": contact.pk, "kind": "email", "subject": "Re: Angebot", "body_format": "html",
+         "body": '<p>Danke, <a href="javascript:alert(1)">hier</a> <i>klicken</i></p><img src=x onerror=alert(1)>'},
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    entry = created.json()
+    assert entry["body_format"] == "html"
+    assert (
+        entry["body"]
+        == '<p>Danke, <a rel="noopener noreferrer nofollow">hier</a> <i>klicken</i></p>'
+    )
+    bad = api1.post(
+        "/timeline-entries", {"contact_id": contact.pk, "subject": "x", "body_format": "docx"}
+    )
+    assert_error(bad, 422)["fields"]["body_format"]

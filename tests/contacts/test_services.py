@@ -1030,3 +1030,29 @@ def test_administrators_add_rename_and_delete_relationship_types(admin, sales1):
     with pytest.raises(ValidationFailed) as caught:
         s.relationship_type_create(actor=admin, data={"key": "Reports To!", "label": ""})
     assert {"key", "label", "inverse_label"} <= set(caught.value.fields)
+
+
+def test_html_bodies_are_stored_sanitised_and_plain_text_stays_as_typed(admin):
+    from farley.contacts.services import timeline_entry_create, timeline_entry_update
+    from tests.factories import make_contact
+
+    contact = make_contact(admin, last_name="Mailempfänger")
+    html = timeline_entry_create(
+        actor=admin,
+        data={"contact_id": contact.pk, "kind": "email", "subject": "Angebot",
+              "body_format": "html", "body": '<p>Hallo <b>Welt</b></p><script>alert(1)</script>'},
+    )  # fmt: skip
+    assert html.body == "<p>Hallo <b>Welt</b></p>"
+    plain = timeline_entry_create(
+        actor=admin, data={"contact_id": contact.pk, "subject": "Notiz", "body": "a < b <b>"}
+    )
+    assert (plain.body, plain.body_format) == ("a < b <b>", "text")
+    switched = timeline_entry_update(
+        actor=admin, entry_id=plain.pk, data={"body_format": "html"}, version=plain.version
+    )
+    assert (switched.body_format, switched.body) == ("html", "a &lt; b &lt;b&gt;")
+    with pytest.raises(ValidationFailed) as exc:
+        timeline_entry_create(
+            actor=admin, data={"contact_id": contact.pk, "subject": "x", "body_format": "rtf"}
+        )
+    assert "body_format" in exc.value.fields

@@ -764,6 +764,7 @@ class TimelineIn(Strict):
     direction: str = ""
     subject: str
     body: str = ""
+    body_format: str = "text"
     occurred_at: str | None = None
     account_id: int | None = None
     contact_id: int | None = None
@@ -774,6 +775,7 @@ class TimelinePatch(Strict):
     direction: str | None = None
     subject: str | None = None
     body: str | None = None
+    body_format: str | None = None
     occurred_at: str | None = None
     version: int | None = None
 
@@ -784,6 +786,7 @@ class TimelineOut(Schema):
     direction: str
     subject: str
     body: str
+    body_format: str
     occurred_at: dt.datetime
     account_id: int | None
     contact_id: int | None

@@ -406,6 +406,11 @@ class TimelineEntry(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("details"), blank=True)
+    # "html": the body is sanitised HTML (emails, API clients); "text": plain text.
+    body_format = models.CharField(
+        _("format"), max_length=4, choices=[("text", _("plain text")), ("html", "HTML")],
+        default="text",
+    )  # fmt: skip
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
     # The (contact, -occurred_at) and (account, -occurred_at) indexes below serve these keys.
     account = models.ForeignKey(

@@ -35,7 +35,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import history, permissions, search, sensitive, sharing
+from farley.core import history, permissions, richtext, search, sensitive, sharing
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
@@ -642,7 +642,7 @@ def _clean_account_links(cleaner: Cleaner, actor: User, value: Any) -> list[dict
         account_id = cleaner.integer(
             f"account_links.{i}.account_id", item.get("account_id"), minimum=1, maximum=2**63 - 1
         )
-        if account_id is None:
+        if account_id is None and f"account_links.{i}.account_id" not in cleaner.errors:
             cleaner.add(f"account_links.{i}.account_id", _("Select an account."))
         role = cleaner.text(f"account_links.{i}.role", item.get("role"), max_length=100)
         wanted.append((i, account_id, role))
@@ -983,6 +983,7 @@ TIMELINE_FIELDS = [
     "direction",
     "subject",
     "body",
+    "body_format",
     "occurred_at",
     "account_id",
     "contact_id",
@@ -1010,8 +1011,21 @@ def _clean_timeline(
         values["direction"] = c.choice("direction", data.get("direction") or "", Direction.choices)
     if has("subject"):
         values["subject"] = c.text("subject", data.get("subject"), max_length=300, required=True)
+    if has("body_format"):
+        values["body_format"] = c.choice(
+            "body_format", data.get("body_format") or "text", [("text", ""), ("html", "")]
+        )
     if has("body"):
         values["body"] = c.text("body", data.get("body"), max_length=100_000)
+    body_format = values.get("body_format", entry.body_format if entry else "text")
+    if body_format == "html" and "body" not in values and entry and entry.body_format == "text":
+        # Plain text turned into HTML keeps what it said: escaped, lines kept.
+        values["body"] = richtext.from_text(entry.body)
+    elif body_format == "html" and "body" in values:
+        # Stored sanitised: whatever reads it later (pages, exports, emails) gets safe HTML.
+        values["body"] = richtext.sanitize(values["body"])
+    elif body_format == "text" and "body" not in values and entry and entry.body_format == "html":
+        values["body"] = richtext.to_text(entry.body)
     if has("occurred_at"):
         values["occurred_at"] = c.datetime("occurred_at", data.get("occurred_at")) or timezone.now()
     for key, queryset in (
@@ -1077,6 +1091,7 @@ def timeline_entry_update(
             "direction",
             "subject",
             "body",
+            "body_format",
             "occurred_at",
             "account_id",
             "contact_id",

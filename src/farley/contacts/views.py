@@ -798,7 +798,9 @@ def timeline_edit(request: HttpRequest, entity: str, record_id: int, entry_id: i
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        values = simple(request.POST, ["kind", "direction", "subject", "body", "occurred_at"])
+        values = simple(
+            request.POST, ["kind", "direction", "subject", "body", "body_format", "occurred_at"]
+        )
         try:
             services.timeline_entry_update(
                 actor=request.user,

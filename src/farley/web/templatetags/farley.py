@@ -20,6 +20,17 @@ def errors_for(errors: dict[str, list[str]] | None, field: str) -> list[str]:
 
 
 @register.filter
+def rich(value: str) -> str:
+    """Sanitised HTML (again on output: stored bodies were cleaned on input, this keeps
+    pages safe even for rows written by other means)."""
+    from django.utils.safestring import mark_safe
+
+    from farley.core.richtext import sanitize
+
+    return mark_safe(sanitize(value))  # noqa: S308  (sanitised just above)
+
+
+@register.filter
 def audit_kind(entity: str) -> str:
     from farley.core.audit import kind_label
 
