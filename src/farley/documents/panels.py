@@ -49,7 +49,7 @@ register(
         entities=ENTITIES,
         template="documents/panels/files.html",
         context=files_panel,
-        column="main",
-        order=50,
+        column="side",
+        order=80,
     )
 )

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
-from farley.contacts.models import RelationshipType
+from farley.contacts.models import AccountStatus, RelationshipType
 from farley.core import entities, permissions, selectors, services, sharing, signin, twofactor
 from farley.core import search as search_index
 from farley.core.api import hit_url
@@ -549,7 +549,8 @@ def retention_policies(request: HttpRequest, policy_id: int | None = None) -> Ht
         "affected": affected,
         "flag_tag": retention.FLAG_TAG,
         "criteria_fields": [
-            (key, label, criteria.get(key, "")) for key, label in retention.CRITERIA.items()
+            (key, label, criteria.get(key, ""), AccountStatus.choices if key == "status" else None)
+            for key, label in retention.CRITERIA.items()
         ],
         "errors": errors,
         "form": form,
