@@ -286,6 +286,14 @@ def test_integer_from_text_and_limits():
     }
 
 
+def test_integer_out_of_range_is_an_error_and_no_value():
+    """An id beyond 64 bits must not reach a query (the database driver would fail)."""
+    c = Cleaner()
+    assert c.integer("id", 2**70, minimum=1, maximum=2**63 - 1) is None
+    assert c.integer("low", -5, minimum=1) is None
+    assert set(c.errors) == {"id", "low"}
+
+
 def test_integer_with_thousands_of_digits_is_an_error_not_a_crash():
     c = Cleaner()
     assert c.integer("n", "9" * 5000) is None

@@ -280,10 +280,14 @@ class Cleaner:
         except (TypeError, ValueError):
             self.add(field, _("Enter a whole number."))
             return None
+        # Out of range is an error and no value: a caller must not look a record up by it
+        # (an id beyond 64 bits makes the database driver fail).
         if minimum is not None and number < minimum:
             self.add(field, _("Enter a number of at least %(min)d.") % {"min": minimum})
-        elif number > maximum:
+            return None
+        if number > maximum:
             self.add(field, _("Enter a number of at most %(max)d.") % {"max": maximum})
+            return None
         return number
 
     def decimal(
