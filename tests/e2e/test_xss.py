@@ -3,14 +3,16 @@ entity never run in the browser (Chromium) and are shown as text: on the list pa
 page, the edit form, in the global search dropdown and in the history.
 
 The fields are generated, not listed: for each entity of ``farley.core.entities`` the test
-walks the API's input schema of its collection (``Entity.api_path``, the same services behind
-it) and puts a payload into every string it accepts, nested ones included (emails, addresses,
-account links, tags), into a custom field of every type, and into what hangs on a record
-(timeline entries, relationships with their type) or describes it (team, custom-field labels
-and choices). Each field gets the first payload of ``CANDIDATES`` that the validators accept;
-a value they refuse (an ``<img>`` tag as a phone number, ``javascript:`` as a website) must be
-refused with an error on that very field, and the field then tries the next one. An entity
-registered later is attacked the same way without a change here.
+walks the API's input schema of its collection (``Entity.api_path``; the same services are
+behind it) and puts a payload into every string it accepts, nested ones included (emails,
+addresses, account links, tags), and into a custom field of every type. The same happens for
+every collection whose input names a record (timeline entries, with an HTML body too,
+relationships, files with a hostile file name, shares, and whatever comes later), and for the
+team, relationship type and custom-field labels and choices that pages show. Each field gets
+the first payload of ``CANDIDATES`` that the validators accept; a value they refuse (an
+``<img>`` tag as a phone number, ``javascript:`` as a website) must be refused with an error
+on that very field, and the field then tries the next one. An entity registered later is
+attacked the same way without a change here.
 
 The browser runs with the Content-Security-Policy switched off, so that the test checks the
 escaping itself (the CSP would stop most payloads anyway): a payload that ran sets
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -85,6 +88,7 @@ class Leaf:
     item: str | None  # "emails.0" inside a list of objects: refused for good drops the item
     required: bool
     as_list: bool = False
+    as_file: bool = False  # an upload: the payload is its file name
     fixed: Any = None
     tried: int = 0
     refused: list[str] = field(default_factory=list)
@@ -95,11 +99,15 @@ class Leaf:
         if self.fixed is not None:
             return self.fixed
         text = CANDIDATES[self.tried][1]
+        if self.as_file:
+            return SimpleUploadedFile(f"{text}.txt", f"{MARK}\n".encode(), "text/plain")
         return [text] if self.as_list else text
 
     @property
     def candidate(self) -> str:
-        return "fixed" if self.fixed is not None else CANDIDATES[self.tried][0]
+        if self.fixed is not None:
+            return "fixed"
+        return CANDIDATES[self.tried][0] if self.tried < len(CANDIDATES) else "none"
 
 
 class Api:
@@ -108,9 +116,12 @@ class Api:
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", SERVER_NAME="127.0.0.1")
         self.spec = ninja_api.get_openapi_schema(path_prefix="/api/v1/")
 
-    def input_schema(self, path: str) -> dict[str, Any]:
-        body = self.spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
-        return self.resolve(body["schema"])
+    def input_schema(self, path: str) -> tuple[dict[str, Any], str]:
+        """The schema of what ``POST path`` takes, and its media type."""
+        content = self.spec["paths"][path]["post"].get("requestBody", {}).get("content", {})
+        for media_type, body in content.items():
+            return self.resolve(body["schema"]), media_type
+        return {}, ""
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
@@ -143,7 +154,8 @@ def _leaves(
         if path in fixed:
             result.append(Leaf(path, item, name in required, fixed=fixed[path]))
         elif "string" in types:
-            result.append(Leaf(path, item, name in required))
+            upload = api.resolve(prop).get("format") == "binary"
+            result.append(Leaf(path, item, name in required, as_file=upload))
         elif name.endswith("_id") and name[:-3] in ids:
             result.append(Leaf(path, item, name in required, fixed=ids[name[:-3]]))
         elif "array" in types:
@@ -181,13 +193,17 @@ def store(api: Api, path: str, *, fixed=None, ids=None, custom_keys=()) -> tuple
     """POST a body with a payload in every string to ``path``; each refused value moves its
     field to the next candidate, until the service accepts the body. Returns the created
     object and all leaves: what each field holds, or what it refused (``dropped``)."""
+    schema, media_type = api.input_schema(path)
     leaves = _leaves(
-        api, api.input_schema(path), fixed=fixed or {}, ids=ids or {},
-        custom_keys=list(custom_keys),
+        api, schema, fixed=fixed or {}, ids=ids or {}, custom_keys=list(custom_keys)
     )  # fmt: skip
     dropped: list[Leaf] = []
     for _attempt in range(len(CANDIDATES) + 2):
-        response = api.client.post(path, json.dumps(_body(leaves)), content_type="application/json")
+        if media_type == "multipart/form-data":
+            response = api.client.post(path, _body(leaves))
+        else:
+            body = json.dumps(_body(leaves))
+            response = api.client.post(path, body, content_type="application/json")
         if response.status_code == 201:
             for leaf in dropped:
                 leaf.dropped = True
@@ -226,6 +242,23 @@ class Target:
                 for leaf in self.leaves if leaf.fixed is None and not leaf.dropped]  # fmt: skip
 
 
+def _hanging_on_records(api: Api) -> list[str]:
+    keys = entities.registered_keys()
+    collections = {e.api_path for e in entities.all_entities()}
+    paths = []
+    for path, operations in api.spec["paths"].items():
+        if "{" in path or "post" not in operations or path in collections:
+            continue
+        props = set(api.input_schema(path)[0].get("properties", {}))
+        if (
+            {"entity", "object_id"} <= props
+            or "from_id" in props
+            or {f"{k}_id" for k in keys} & props
+        ):
+            paths.append(path)
+    return paths
+
+
 def store_everything(admin) -> list[Target]:
     api = Api(admin)
     team, _ = store(api, "/api/v1/teams")
@@ -245,22 +278,27 @@ def store_everything(admin) -> list[Target]:
         ids[entity.key] = record["id"]
         targets.append(Target(entity, record, leaves))
         assert any(leaf.candidate == "all" for leaf in leaves), leaves
-    # What hangs on a record: a timeline entry, and a relationship to the next entity's record.
-    for i, target in enumerate(targets):
-        key, pk = target.entity.key, target.record["id"]
-        timeline = api.input_schema("/api/v1/timeline-entries")
-        if f"{key}_id" in timeline["properties"]:
-            store(api, "/api/v1/timeline-entries", fixed={f"{key}_id": pk})
-            if "body_format" in timeline["properties"]:
-                # An HTML body is sanitised, not escaped: nothing that runs may survive.
-                html = {"body_format": "html", "body": RICH_TEXT}
-                store(api, "/api/v1/timeline-entries", fixed={f"{key}_id": pk, **html})
-        other = targets[(i + 1) % len(targets)]
-        if other is not target:
-            store(api, "/api/v1/relationships", fixed={
-                "type": rel_type["key"], "from_type": key, "from_id": pk,
+    # What hangs on a record (timeline entries, relationships, files, shares, and whatever
+    # comes later): every collection whose input names a record of an entity.
+    for path in _hanging_on_records(api):
+        props = api.input_schema(path)[0]["properties"]
+        for i, target in enumerate(targets):
+            key, pk = target.entity.key, target.record["id"]
+            other = targets[(i + 1) % len(targets)]
+            references = {
+                f"{key}_id": pk, "entity": key, "object_id": pk, "from_type": key, "from_id": pk,
                 "to_type": other.entity.key, "to_id": other.record["id"],
-            })  # fmt: skip
+                "type": rel_type["key"], "team_id": team["id"],
+            }  # fmt: skip
+            if not ({f"{key}_id", "object_id", "from_id"} & set(props)) or (
+                "to_id" in props and other is target
+            ):
+                continue
+            fixed = {k: v for k, v in references.items() if k in props}
+            store(api, path, fixed=fixed)
+            if "body_format" in props:
+                # An HTML body is sanitised, not escaped: nothing that runs may survive.
+                store(api, path, fixed={**fixed, "body_format": "html", "body": RICH_TEXT})
     return targets
 
 
