@@ -134,11 +134,13 @@ def _register_routers() -> None:
     from farley.contacts.privacy_api import router as privacy_router
     from farley.core.api import router as core_router
     from farley.documents.api import router as documents_router
+    from farley.sales.api import router as sales_router
 
     api.add_router("", core_router)
     api.add_router("", contacts_router)
     api.add_router("", privacy_router)
     api.add_router("", documents_router)
+    api.add_router("", sales_router)
 
 
 _register_routers()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "farley.core",
     "farley.contacts",
     "farley.documents",
+    "farley.sales",
     "farley.web",
 ]
 
@@ -189,6 +190,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files: outside the web root, never served directly (downloads check permissions).
 MEDIA_ROOT = Path(os.environ.get("FARLEY_MEDIA_DIR", VAR_DIR / "media")).resolve()
 FARLEY_MAX_ATTACHMENT_MB = int(os.environ.get("FARLEY_MAX_ATTACHMENT_MB", "20"))
+# Patterns of quote and order numbers ({year}, {number:05d}); counted gap-free per year.
+FARLEY_QUOTE_NUMBER = os.environ.get("FARLEY_QUOTE_NUMBER", "AN-{year}-{number:05d}")
+FARLEY_ORDER_NUMBER = os.environ.get("FARLEY_ORDER_NUMBER", "AU-{year}-{number:05d}")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

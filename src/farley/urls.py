@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("farley.web.urls")),
     path("", include("farley.contacts.urls")),
     path("", include("farley.documents.urls")),
+    path("", include("farley.sales.urls")),
 ]

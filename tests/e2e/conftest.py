@@ -55,8 +55,8 @@ def page(browser, live_server):
 
 
 def _restore_reference_data() -> None:
-    """Transactional tests flush every table, also the roles and relationship types that the
-    migrations create; put them back."""
+    """Transactional tests flush every table, also the roles, relationship types, the default
+    pipeline and loss reasons that the migrations create; put them back."""
     import importlib
 
     from django.apps import apps
@@ -65,6 +65,9 @@ def _restore_reference_data() -> None:
 
     ensure_built_in_roles()
     importlib.import_module("farley.contacts.migrations.0003_relationship_types").create_types(
+        apps, None
+    )
+    importlib.import_module("farley.sales.migrations.0002_default_pipeline").create_defaults(
         apps, None
     )
 

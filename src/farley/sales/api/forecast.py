@@ -1,0 +1,5 @@
+"""API: forecast."""
+
+from ninja import Router
+
+router = Router()

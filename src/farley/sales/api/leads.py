@@ -1,0 +1,5 @@
+"""API: leads."""
+
+from ninja import Router
+
+router = Router()

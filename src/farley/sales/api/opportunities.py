@@ -1,0 +1,5 @@
+"""API: opportunities."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""API: orders."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""API: quotes."""
+
+from ninja import Router
+
+router = Router()

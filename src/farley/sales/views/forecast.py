@@ -1,0 +1,3 @@
+"""Pages: forecast."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: leads."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: opportunities."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: quotes."""
+
+urlpatterns: list = []
