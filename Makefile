@@ -8,9 +8,9 @@ VENDOR := src/farley/web/static/vendor
 PG_URL ?= postgres://postgres@127.0.0.1:5432/farley_test
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-sqlite test-postgres test-e2e lint format bench messages clean
+.PHONY: install pdf-libraries run test test-sqlite test-postgres test-e2e lint format bench messages clean
 
-install: $(STAMP) $(VENDOR)/.installed src/farley/locale/de/LC_MESSAGES/django.mo
+install: $(STAMP) $(VENDOR)/.installed src/farley/locale/de/LC_MESSAGES/django.mo pdf-libraries
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,16 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp -r node_modules/bootstrap-icons/font/. $(VENDOR)/bootstrap-icons/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	mkdir -p $(VENDOR)/sortablejs $(VENDOR)/chartjs
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortablejs/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
 	touch $@
+
+# WeasyPrint (quote PDFs) needs Pango, HarfBuzz and a font from Debian's packages.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libraries:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); }
 
 src/farley/locale/de/LC_MESSAGES/django.mo: src/farley/locale/de/LC_MESSAGES/django.po
 	msgfmt --check -o $@ $<
