@@ -619,6 +619,9 @@ class SalesTarget(models.Model):
     month = models.DateField(_("month"))  # the first day of the month
     amount = models.DecimalField(_("target"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["month"]
