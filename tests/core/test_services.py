@@ -296,7 +296,7 @@ def test_administrator_defines_a_choice_field(admin):
     ("data", "errors"),
     [
         (
-            {"entity": "lead", "key": "x", "label": "X", "field_type": "text"},
+            {"entity": "spaceship", "key": "x", "label": "X", "field_type": "text"},
             {"entity": ["Select a valid choice."]},
         ),
         (

@@ -28,7 +28,14 @@ from farley.core.models import (
 from farley.core.validation import Cleaner
 from farley.core.visibility import is_administrator, team_ids
 
-CUSTOM_FIELD_ENTITIES = ["account", "contact"]
+
+def custom_field_entities() -> list[str]:
+    """The registered entities whose records carry custom fields (a ``custom`` column)."""
+    return [
+        e.key
+        for e in entities.all_entities()
+        if any(f.name == "custom" for f in e.model._meta.get_fields())
+    ]
 
 
 def _require_admin(actor: User | None) -> None:
@@ -542,7 +549,7 @@ def _clean_custom_field(
     values: dict[str, Any] = {}
     if creating:
         values["entity"] = c.choice(
-            "entity", data.get("entity"), CUSTOM_FIELD_ENTITIES, required=True
+            "entity", data.get("entity"), custom_field_entities(), required=True
         )
         key = c.text("key", data.get("key"), max_length=50, required=True)
         if key and not re.fullmatch(r"[a-z][a-z0-9_]*", key):

@@ -743,6 +743,10 @@ def custom_field_form(request: HttpRequest, field_id: int | None = None) -> Http
         "values": values,
         "errors": errors,
         "field_types": FieldType.choices,
-        "entities": [("account", _("Account")), ("contact", _("Contact"))],
+        "entities": [
+            (e.key, e.label)
+            for e in entities.all_entities()
+            if e.key in services.custom_field_entities()
+        ],
     }
     return render(request, "web/custom_field_form.html", context, status=422 if errors else 200)
