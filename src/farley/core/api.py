@@ -339,7 +339,7 @@ def delete_share(request: HttpRequest, share_id: int):
     return Status(204, None)
 
 
-class RuleIn(Strict):
+class SharingRuleIn(Strict):
     entity: str
     name: str
     criteria: dict[str, str]
@@ -347,7 +347,7 @@ class RuleIn(Strict):
     can_edit: bool = False
 
 
-class RulePatch(Strict):
+class SharingRulePatch(Strict):
     name: str | None = None
     criteria: dict[str, str] | None = None
     team_id: int | None = None
@@ -355,7 +355,7 @@ class RulePatch(Strict):
     version: int | None = None
 
 
-class RuleOut(Schema):
+class SharingRuleOut(Schema):
     id: int
     entity: str
     name: str
@@ -379,7 +379,7 @@ def rule_out(rule: SharingRule) -> dict[str, Any]:
     }
 
 
-@router.get("/sharing-rules", response={200: list[RuleOut], **ERRORS}, tags=["sharing"])
+@router.get("/sharing-rules", response={200: list[SharingRuleOut], **ERRORS}, tags=["sharing"])
 def list_rules(request: HttpRequest):
     rules = [
         r
@@ -389,13 +389,15 @@ def list_rules(request: HttpRequest):
     return [rule_out(r) for r in rules]
 
 
-@router.post("/sharing-rules", response={201: RuleOut, **ERRORS}, tags=["sharing"])
-def create_rule(request: HttpRequest, payload: RuleIn):
+@router.post("/sharing-rules", response={201: SharingRuleOut, **ERRORS}, tags=["sharing"])
+def create_rule(request: HttpRequest, payload: SharingRuleIn):
     return Status(201, rule_out(sharing.rule_create(actor=request.user, data=payload.model_dump())))
 
 
-@router.patch("/sharing-rules/{rule_id}", response={200: RuleOut, **ERRORS}, tags=["sharing"])
-def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+@router.patch(
+    "/sharing-rules/{rule_id}", response={200: SharingRuleOut, **ERRORS}, tags=["sharing"]
+)
+def update_rule(request: HttpRequest, rule_id: int, payload: SharingRulePatch):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     return rule_out(
