@@ -94,3 +94,14 @@ def relate(
             "to_id": target.pk,
         },
     )
+
+
+def make_opportunity(actor: User, account: Account | None = None, **data: Any):
+    """Create a deal through ``opportunity_create`` (in the default pipeline's first stage
+    unless ``stage_id`` says otherwise); ``account`` defaults to a new account of ``actor``."""
+    from farley.sales.services.opportunities import opportunity_create
+
+    if "account_id" not in data:
+        data["account_id"] = (account or make_account(actor)).pk
+    data.setdefault("name", f"Deal {data['account_id']}")
+    return opportunity_create(actor=actor, data=data)

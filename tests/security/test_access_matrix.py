@@ -21,7 +21,13 @@ from farley.core import entities
 from farley.core.models import ChangeRecord
 from farley.core.search import search
 from farley.core.services import token_create
-from tests.factories import TeamFactory, make_account, make_contact, make_user
+from tests.factories import (
+    TeamFactory,
+    make_account,
+    make_contact,
+    make_opportunity,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +36,15 @@ FACTORIES: dict[str, Callable[[Any], Any]] = {
     "account": lambda owner: make_account(owner, name="Geheimfirma Zebraholz GmbH"),
     "contact": lambda owner: make_contact(owner, first_name="Gustav", last_name="Zebraholz"),
 }
+FACTORIES["opportunity"] = lambda owner: make_opportunity(
+    owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
+)
 SECRET_WORD = "Zebraholz"
 # A valid change per entity, so that only the missing right (not the body) can refuse it.
 CHANGES: dict[str, dict[str, Any]] = {
     "account": {"name": "Hacked"},
     "contact": {"last_name": "Hacked"},
+    "opportunity": {"name": "Hacked"},
 }
 
 

@@ -9,4 +9,7 @@ class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from farley.sales import entities  # noqa: F401  (registers leads, deals, quotes, orders)
+        from farley.sales import (
+            entities,  # noqa: F401  (registers leads, deals, quotes, orders)
+            panels,  # noqa: F401  (the sales panels of the 360 pages)
+        )
