@@ -83,7 +83,8 @@ WSGI_APPLICATION = "farley.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # FARLEY_TEMPLATE_DIR: operators' own templates (e.g. sales/quotes/pdf.html) win.
+        "DIRS": [d for d in [os.environ.get("FARLEY_TEMPLATE_DIR", "")] if d],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -193,6 +194,21 @@ FARLEY_MAX_ATTACHMENT_MB = int(os.environ.get("FARLEY_MAX_ATTACHMENT_MB", "20"))
 # Patterns of quote and order numbers ({year}, {number:05d}); counted gap-free per year.
 FARLEY_QUOTE_NUMBER = os.environ.get("FARLEY_QUOTE_NUMBER", "AN-{year}-{number:05d}")
 FARLEY_ORDER_NUMBER = os.environ.get("FARLEY_ORDER_NUMBER", "AU-{year}-{number:05d}")
+# Quotes: days a new quote is valid; the sender of quote PDFs (letterhead and footer).
+FARLEY_QUOTE_VALIDITY_DAYS = int(os.environ.get("FARLEY_QUOTE_VALIDITY_DAYS", "30"))
+FARLEY_COMPANY_NAME = os.environ.get("FARLEY_COMPANY_NAME", "Farley GmbH")
+FARLEY_COMPANY_ADDRESS = os.environ.get(
+    "FARLEY_COMPANY_ADDRESS", "Musterstraße 1, 10115 Berlin, Deutschland"
+)
+FARLEY_COMPANY_EMAIL = os.environ.get("FARLEY_COMPANY_EMAIL", "")
+FARLEY_COMPANY_PHONE = os.environ.get("FARLEY_COMPANY_PHONE", "")
+FARLEY_COMPANY_WEBSITE = os.environ.get("FARLEY_COMPANY_WEBSITE", "")
+FARLEY_COMPANY_VAT_ID = os.environ.get("FARLEY_COMPANY_VAT_ID", "")
+FARLEY_COMPANY_REGISTER = os.environ.get("FARLEY_COMPANY_REGISTER", "")
+FARLEY_COMPANY_MANAGING_DIRECTOR = os.environ.get("FARLEY_COMPANY_MANAGING_DIRECTOR", "")
+FARLEY_BANK_NAME = os.environ.get("FARLEY_BANK_NAME", "")
+FARLEY_BANK_IBAN = os.environ.get("FARLEY_BANK_IBAN", "")
+FARLEY_BANK_BIC = os.environ.get("FARLEY_BANK_BIC", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -39,18 +39,31 @@ FACTORIES: dict[str, Callable[[Any], Any]] = {
 FACTORIES["opportunity"] = lambda owner: make_opportunity(
     owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
 )
+FACTORIES["quote"] = lambda owner: make_quote(
+    owner, account=make_account(owner, name="Zebraholz Kunde AG"), title="Zebraholz Angebot"
+)
+FACTORIES["order"] = lambda owner: make_order(
+    owner, account=make_account(owner, name="Zebraholz Besteller AG"), erp_reference="ZH-1"
+)
 SECRET_WORD = "Zebraholz"
 # A valid change per entity, so that only the missing right (not the body) can refuse it.
 CHANGES: dict[str, dict[str, Any]] = {
     "account": {"name": "Hacked"},
     "contact": {"last_name": "Hacked"},
+    "quote": {"title": "Hacked"},
+    "order": {"erp_reference": "Hacked"},
     "opportunity": {"name": "Hacked"},
 }
 
 
 def shown_name(record: Any) -> str:
     """What a page shows of the record (the query a user typed may be echoed, the name not)."""
-    return getattr(record, "full_name", None) or record.name
+    return (
+        getattr(record, "full_name", None)
+        or getattr(record, "name", None)
+        or getattr(record, "title", None)
+        or str(record)
+    )
 
 
 def test_every_entity_has_a_factory():

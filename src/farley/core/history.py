@@ -33,6 +33,7 @@ SNAPSHOT_LABELS = {
     "account_links": _("accounts"),
     "relationships": _("relationships"),
     "attachments": _("files"),
+    "lines": _("line items"),
 }
 
 

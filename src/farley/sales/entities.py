@@ -24,3 +24,69 @@ OPPORTUNITY = register(
         api_path="/api/v1/opportunities",
     )
 )
+
+# --- quotes and orders ----------------------------------------------------------------------
+
+from functools import partial  # noqa: E402
+
+from django.db.models import Q  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from farley.core.entities import Entity, register  # noqa: E402
+from farley.core.errors import ValidationFailed  # noqa: E402
+from farley.sales.models import Order, OrderStatus, Quote, QuoteStatus  # noqa: E402
+from farley.sales.services.orders import order_restore  # noqa: E402
+from farley.sales.services.quotes import quote_restore  # noqa: E402
+
+DOCUMENT_RULE_FILTERS = (
+    ("country", _("Country of the account")),
+    ("postal_code", _("Postal code of the account starts with")),
+    ("status", _("Status")),
+)
+
+
+def document_criteria_q(statuses: list[str], criteria: dict) -> Q:
+    """Sharing-rule criteria of quotes and orders: the account's country and postal code,
+    the document's status."""
+    q = Q()
+    if criteria.get("country"):
+        q &= Q(account__country=str(criteria["country"]).upper())
+    if criteria.get("postal_code"):
+        q &= Q(account__postal_code__startswith=str(criteria["postal_code"]))
+    if criteria.get("status"):
+        if criteria["status"] not in statuses:
+            raise ValidationFailed({"status": [str(_("Select a valid choice."))]})
+        q &= Q(status=criteria["status"])
+    return q
+
+
+QUOTE = register(
+    Entity(
+        key="quote",
+        model=Quote,
+        label=_("Quote"),
+        label_plural=_("Quotes"),
+        url_name="sales:quote_detail",
+        restore=quote_restore,
+        search_fields=("number", "title", "account__name"),
+        filter_q=partial(document_criteria_q, list(QuoteStatus.values)),
+        rule_filters=DOCUMENT_RULE_FILTERS,
+        ui_paths=("/quotes/{id}/", "/quotes/{id}/edit/", "/quotes/{id}/pdf/"),
+        api_path="/api/v1/quotes",
+    )
+)
+ORDER = register(
+    Entity(
+        key="order",
+        model=Order,
+        label=_("Order"),
+        label_plural=_("Orders"),
+        url_name="sales:order_detail",
+        restore=order_restore,
+        search_fields=("number", "erp_reference", "account__name"),
+        filter_q=partial(document_criteria_q, list(OrderStatus.values)),
+        rule_filters=DOCUMENT_RULE_FILTERS,
+        ui_paths=("/orders/{id}/", "/orders/{id}/edit/"),
+        api_path="/api/v1/orders",
+    )
+)

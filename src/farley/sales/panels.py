@@ -41,3 +41,61 @@ register(
         order=20,
     )
 )
+
+
+# --- quotes and orders ("fast order info") ---------------------------------------------------
+
+
+def _quotes_panel(user: User, record: Any) -> dict[str, Any] | None:
+    from farley.core import permissions
+    from farley.sales.models import QuoteStatus
+    from farley.sales.selectors import quotes as quote_selectors
+    from farley.sales.views.quotes import STATUS_BADGES
+
+    if not permissions.can(user, "view", "quote"):
+        return None
+    return {
+        "field": record._meta.model_name,
+        "quotes": quote_selectors.quotes_of(user, record),
+        "statuses": QuoteStatus.choices,
+        "badges": STATUS_BADGES,
+        "may_create": permissions.can(user, "create", "quote") and record.deleted_at is None,
+    }
+
+
+def _orders_panel(user: User, record: Any) -> dict[str, Any] | None:
+    from farley.core import permissions
+    from farley.sales.selectors import orders as order_selectors
+    from farley.sales.views.orders import STATUS_BADGES
+
+    if not permissions.can(user, "view", "order"):
+        return None
+    return {
+        "field": record._meta.model_name,
+        "orders": order_selectors.open_orders_of(user, record),
+        "count": order_selectors.order_count_of(user, record),
+        "badges": STATUS_BADGES,
+        "may_create": permissions.can(user, "create", "order") and record.deleted_at is None,
+    }
+
+
+register(
+    Panel(
+        key="sales.orders",
+        entities=("account", "contact"),
+        template="sales/panels/orders.html",
+        context=_orders_panel,
+        column="main",
+        order=25,
+    )
+)
+register(
+    Panel(
+        key="sales.quotes",
+        entities=("account", "contact"),
+        template="sales/panels/quotes.html",
+        context=_quotes_panel,
+        column="main",
+        order=26,
+    )
+)
