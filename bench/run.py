@@ -22,7 +22,6 @@ import http.cookiejar
 import json
 import math
 import os
-import random
 import re
 import secrets
 import signal
@@ -53,6 +52,16 @@ TARGETS = [
     ("contact_360", "contact 360 page", "p95 ≤ 150 ms", 150, "ms", True),
     ("rss", "server RSS", "≤ 300 MB", 300, "MB", True),
 ]
+# Record-level permissions: the same requests as a sales user of one of the 200 teams (sees
+# own, team and shared records), timed interleaved with the administrator's.
+COMPARED = [
+    ("api_list", "API contact list"),
+    ("list_page", "contact list page"),
+    ("search", "global search (API)"),
+    ("search_typo", "global search, typo (API)"),
+    ("contact_360", "contact 360 page"),
+]
+MAX_OVERHEAD = 0.20  # the sales user's p50 and p95 may be at most 20 % over the administrator's
 
 
 @dataclass
@@ -152,6 +161,57 @@ def _measure(
     result.p95 = _percentile(times, 0.95)
     result.failed = bad
     return result
+
+
+@dataclass
+class Client:
+    """Who makes a request: an opener (with the session cookie) and headers (the token)."""
+
+    opener: urllib.request.OpenerDirector | None
+    headers: dict[str, str] | None = None
+    problem: str = ""
+
+
+def _measure_pair(
+    key: str, admin: Client, restricted: Client, urls: list[str], n: int
+) -> tuple[Measure, Measure]:
+    """Time ``n`` GETs of ``urls`` as the administrator and as the restricted user, the two
+    interleaved (request i of each back to back, in alternating order), so that the machine's
+    other load hits both alike."""
+    results = (Measure(key), Measure(f"sales:{key}"))
+    clients = (admin, restricted)
+    firsts = ["", ""]
+    for k, (client, result) in enumerate(zip(clients, results, strict=True)):
+        if client.opener is None:
+            result.note = f"n/a ({client.problem})"
+            continue
+        try:
+            status, body, _ms = _request(client.opener, urls[0], client.headers)
+        except OSError as exc:  # URLError, timeouts, refused connections
+            result.note = f"n/a ({exc.__class__.__name__})"
+            continue
+        if status != 200:
+            result.note = f"n/a ({status})"
+            continue
+        firsts[k] = _describe(body)
+        for url in urls[1:4]:
+            _request(client.opener, url, client.headers)
+    active = [k for k in (0, 1) if firsts[k]]
+    times: list[list[float]] = [[], []]
+    for i in range(n):
+        url = urls[i % len(urls)]
+        for k in active if i % 2 == 0 else active[::-1]:
+            status, _body, ms = _request(clients[k].opener, url, clients[k].headers)
+            results[k].statuses[status] = results[k].statuses.get(status, 0) + 1
+            times[k].append(ms)
+    for k in active:
+        result = results[k]
+        bad = n - result.statuses.get(200, 0)
+        result.note = firsts[k] + (f"; {bad} of {n} not 200: {result.statuses}" if bad else "")
+        result.p50 = _percentile(times[k], 0.50)
+        result.p95 = _percentile(times[k], 0.95)
+        result.failed = bad
+    return results
 
 
 def _login(
@@ -259,7 +319,11 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Seed one database of ``size`` contacts, serve it and time the requests."""
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     db_path = BENCH_VAR / f"bench-{size}.sqlite3"
-    _remove_db(db_path)
+    seed_path = db_path.with_suffix(".json")  # what the seed printed, for --reuse
+    reuse = args.reuse and db_path.exists() and seed_path.exists()
+    if not reuse:
+        _remove_db(db_path)
+        seed_path.unlink(missing_ok=True)
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": f"sqlite:///{db_path}",
@@ -268,15 +332,31 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "PYTHONDONTWRITEBYTECODE": "1",
     })  # fmt: skip
     env.pop("DEBUG", None)
+    sales_password = secrets.token_urlsafe(16)
 
-    print(f"\n== {size:,} contacts: migrating and seeding {db_path.relative_to(ROOT)}", flush=True)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "seed.py"), "--size", str(size), "--db", str(db_path)],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"seeding failed:\n{done.stderr[-4000:]}")
-    seed = json.loads(done.stdout.strip().splitlines()[-1])
+    if reuse:
+        print(
+            f"\n== {size:,} contacts: reusing {db_path.relative_to(ROOT)} (migrating)", flush=True
+        )
+        _farley(env, "migrate")
+        seed = json.loads(seed_path.read_text())
+        sales_password = seed["sales"]["password"]
+    else:
+        print(
+            f"\n== {size:,} contacts: migrating and seeding {db_path.relative_to(ROOT)}", flush=True
+        )
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "seed.py"), "--size", str(size), "--db", str(db_path)],
+            env={**env, "BENCH_SALES_PASSWORD": sales_password}, cwd=ROOT, capture_output=True,
+            text=True, timeout=3600, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"seeding failed:\n{done.stderr[-4000:]}")
+        seed = json.loads(done.stdout.strip().splitlines()[-1])
+        if args.keep:
+            seed["sales"]["password"] = sales_password
+            seed_path.touch(mode=0o600)
+            seed_path.write_text(json.dumps(seed))
     rate = size / seed["seed_s"]
     phases = ", ".join(f"{k} {v:.1f}" for k, v in seed["phases"].items())
     print(
@@ -284,13 +364,23 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
         f"seconds per phase: {phases}); {seed['db_bytes'] / 2**20:,.0f} MB\n   rows: {seed['counts']}",
         flush=True,
     )
-    measures = {"seed": Measure("seed", value=rate)}
+    sales = seed["sales"]
+    print(
+        f"   restricted user {sales['email']} (role sales, team {sales['team']}, 1 of "
+        f"{seed['counts']['teams']}) sees {sales['visible']:,} of {size:,} contacts",
+        flush=True,
+    )
+    measures = {
+        "seed": Measure("seed", value=rate, note="seeded by an earlier run" if reuse else "")
+    }
 
-    email = "bench@farley.local"
+    email = f"bench-{secrets.token_hex(4)}@farley.local" if reuse else "bench@farley.local"
     password = secrets.token_urlsafe(16)
     _farley(env, "createuser", "--email", email, "--password", password, "--role", "administrator",
             "--name", "Bench Administrator")  # fmt: skip
     token = _farley(env, "createtoken", email, "--name", "bench").splitlines()[-1].strip()
+    sales_token = _farley(env, "createtoken", sales["email"], "--name", "bench")
+    sales_token = sales_token.splitlines()[-1].strip()
 
     if not _port_free(args.port):
         raise RuntimeError(f"port {args.port} on {HOST} is in use; pass --port")
@@ -308,39 +398,32 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
             f"   server pid {proc.pid} at {base}; {args.requests} requests per measure", flush=True
         )
         n = args.requests
-        api = _opener()
-        bearer = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        rng = random.Random(size)
-        ids = [rng.randint(1, size) for _ in range(n)]
-        searches = [
-            base + "/api/v1/search?q=" + urllib.parse.quote(s)
-            for s in seed["surnames"] or ["Müller"]
-        ]
-        measures["api_list"] = _measure(
-            "api_list", api, [base + "/api/v1/contacts?limit=50&postal_code=10"], bearer, n
-        )
-        measures["search"] = _measure("search", api, searches, bearer, n)
-        typos = [
-            base + "/api/v1/search?q=" + urllib.parse.quote(_typo(s))
-            for s in seed["surnames"] or ["Müller"]
-        ]
-        measures["search_typo"] = _measure("search_typo", api, typos, bearer, n)
+        surnames = seed["surnames"] or ["Müller"]
+        searches = [base + "/api/v1/search?q=" + urllib.parse.quote(s) for s in surnames]
+        typos = [base + "/api/v1/search?q=" + urllib.parse.quote(_typo(s)) for s in surnames]
+        # 360 pages of contacts the restricted user sees (own, team's or shared), the same
+        # for both users.
+        pages = [f"{base}/contacts/{i}/" for i in sales["ids"]]
+        accept = {"Accept": "application/json"}
+        api = Client(_opener(), {**accept, "Authorization": f"Bearer {token}"})
+        sales_api = Client(_opener(), {**accept, "Authorization": f"Bearer {sales_token}"})
         session, problem = _login(base, email, password)
-        if session is None:
-            measures["list_page"] = Measure("list_page", note=f"n/a ({problem})")
-            measures["contact_360"] = Measure("contact_360", note=f"n/a ({problem})")
-        else:
-            measures["list_page"] = _measure(
-                "list_page", session, [base + "/contacts/?postal_code=10"], None, n
-            )
-            measures["contact_360"] = _measure(
-                "contact_360", session, [f"{base}/contacts/{i}/" for i in ids], None, n
-            )
+        sales_session, sales_problem = _login(base, sales["email"], sales_password)
+        html = Client(session, problem=problem)
+        sales_html = Client(sales_session, problem=sales_problem)
+        for key, admin, restricted, urls in [
+            ("api_list", api, sales_api, [base + "/api/v1/contacts?limit=50&postal_code=10"]),
+            ("list_page", html, sales_html, [base + "/contacts/?postal_code=10"]),
+            ("search", api, sales_api, searches),
+            ("search_typo", api, sales_api, typos),
+            ("contact_360", html, sales_html, pages),
+        ]:
+            measures[key], measures[f"sales:{key}"] = _measure_pair(key, admin, restricted, urls, n)
         rss, peak = _memory_mb(proc.pid)
         measures["rss"] = Measure("rss", value=rss, note=f"peak {peak:.0f} MB" if peak else "")
     finally:
         _stop(proc)
-    if not args.keep:
+    if not args.keep and not args.reuse:
         _remove_db(db_path)
     return {"size": size, "seed": seed, "measures": measures}
 
@@ -365,6 +448,24 @@ def _verdict(key: str, m: Measure, smallest: Measure | None = None) -> tuple[str
     return f"{m.p50:.1f} ms", f"{m.p95:.1f} ms", growth, "pass" if ok else "FAIL"
 
 
+def _overhead(admin: Measure | None, sales: Measure | None) -> tuple[str, str, str, str]:
+    """(p50, p95 each with its overhead over the administrator's, pass/FAIL/n/a, note) of the
+    restricted user's measure."""
+    if sales is None or sales.p95 is None or admin is None or admin.p95 is None:
+        note = (sales.note if sales else "") or (admin.note if admin else "") or "n/a"
+        return note, "", "n/a", ""
+    p50 = sales.p50 / admin.p50 - 1
+    p95 = sales.p95 / admin.p95 - 1
+    ok = max(p50, p95) <= MAX_OVERHEAD and not sales.failed
+    note = f"administrator {admin.p50:.1f} / {admin.p95:.1f} ms; {sales.note}"
+    return (
+        f"{sales.p50:.1f} ms ({p50:+.0%})",
+        f"{sales.p95:.1f} ms ({p95:+.0%})",
+        "pass" if ok else "FAIL",
+        note,
+    )
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """The markdown result table: one row per size and measure."""
     lines = [
@@ -384,6 +485,16 @@ def table(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {result['size']:,} | {label} | {first} | {p95} | {growth} | {target} | {verdict} | {note} |"
             )
+        for key, label in COMPARED:
+            if f"sales:{key}" not in result["measures"]:
+                continue
+            first, p95, verdict, note = _overhead(
+                result["measures"].get(key), result["measures"][f"sales:{key}"]
+            )
+            target = f"p50 and p95 ≤ {MAX_OVERHEAD:.0%} over administrator"
+            lines.append(
+                f"| {result['size']:,} | {label}, sales user | {first} | {p95} |  | {target} | {verdict} | {note} |"
+            )
     return "\n".join(lines)
 
 
@@ -399,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, help="requests per measure (default 100)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="keep the databases under var/bench/")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on a database kept by --keep (migrated, not seeded again); keeps it",
+    )
     args = parser.parse_args(argv)
 
     sizes_text = args.sizes or ("10000" if args.quick else "10000,1000000")

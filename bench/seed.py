@@ -45,7 +45,23 @@ from typing import Any
 
 BATCH = 50_000
 TIMELINE_PER_CONTACT = 5
-OWNERS = 12
+TEAMS = 200
+USERS_PER_TEAM = 4
+OWNERS = TEAMS * USERS_PER_TEAM  # user k is in team k % TEAMS; user 0 is the bench sales user
+SALES_EMAIL = "sales@bench.local"  # signs in with $BENCH_SALES_PASSWORD (bench/run.py sets it)
+SHARE_EVERY = 100  # one record in SHARE_EVERY is shared by hand with another user or team
+SALES_SHARE_EVERY = 2000  # and one in SALES_SHARE_EVERY with the bench sales user
+# Territory sharing rules: entity, name, criteria (list filters), team index, may edit.
+# Team 0 (the bench sales user's) gets one postal district, about as many contacts as the team
+# owns; other teams get whole cities or an industry (up to 4 % of the records).
+RULES = [
+    ("contact", "Bremen-Mitte (PLZ 28195)", {"postal_code": "28195"}, 0, False),
+    ("account", "Bremen-Mitte (PLZ 28195)", {"postal_code": "28195"}, 0, False),
+    ("contact", "Berlin-Mitte (PLZ 101)", {"postal_code": "101"}, 1, True),
+    ("contact", "Kiel", {"city": "Kiel"}, 2, False),
+    ("account", "Versicherungen (WZ 65)", {"industry": "65"}, 3, True),
+    ("contact", "Bremen (PLZ 28)", {"postal_code": "28"}, 4, False),
+]
 FTS_HASHSIZE = 1073741824  # FTS5 pending-terms buffer while loading (side file only)
 # occurred_at of entry n of contact c: now minus this many minutes (within the last year).
 OFFSET_SQL = "((c.id * 7919 + {n} * 104729) % 525600)"
@@ -128,6 +144,7 @@ BULK_TABLES = [
     "contacts_contactaccountlink",
     "contacts_timelineentry",
     "core_searchdocument",
+    "core_recordshare",
 ]  # fmt: skip
 
 
@@ -379,12 +396,79 @@ def _contact_children(db: sqlite3.Connection, tables: dict[str, Table], lo: int,
          lo=lo, hi=hi)  # fmt: skip
 
 
+ENTITY_TABLES = {"account": "contacts_account", "contact": "contacts_contact"}
+
+
+def _rule_select(entity: str, criteria: dict[str, str]) -> tuple[str, list[Any]]:
+    """``SELECT id FROM ... `` of the records a sharing rule's ``criteria`` match, as
+    :func:`farley.contacts.selectors.criteria_q` selects them (for the filters RULES uses;
+    compared with it after small seeds)."""
+    (key, value), *more = criteria.items()
+    if more:
+        raise RuntimeError(f"one criterion per bench rule: {criteria}")
+    if key in ("postal_code", "city"):
+        column = f"{entity}_id"
+        where = "postal_code LIKE ? || '%'" if key == "postal_code" else "lower(city) = lower(?)"
+        sql = f"SELECT DISTINCT {column} AS id FROM contacts_postaladdress WHERE {column} IS NOT NULL AND {where}"
+        return sql, [value.upper() if key == "postal_code" else value]
+    if key == "industry" and entity == "account":
+        return "SELECT id FROM contacts_account WHERE industry_code LIKE ? || '%'", [value.upper()]
+    raise RuntimeError(f"no SQL for the bench rule criterion {key!r} on {entity}")
+
+
+def _shares(
+    db: sqlite3.Connection,
+    table: Table,
+    owners: list[tuple[int, int]],
+    rules: list[tuple[Any, dict[str, str]]],
+    now_s: str,
+) -> None:
+    """Record shares, made by SQLite from the record rows: one record in SHARE_EVERY shared by
+    hand with another user (two in three) or another team (read, or in one case in four read
+    and edit), one in SALES_SHARE_EVERY with the bench sales user, and the materialised shares
+    of the territory rules (what :func:`farley.core.sharing.rebuild_rule` writes)."""
+    teams = sorted({team for _user, team in owners})
+    team_k = {team: k for k, team in enumerate(teams)}
+    db.execute("CREATE TEMP TABLE bench_owners(k INTEGER PRIMARY KEY, user_id, team_k)")
+    db.execute("CREATE UNIQUE INDEX temp.bench_owners_user ON bench_owners(user_id)")
+    db.executemany(
+        "INSERT INTO bench_owners VALUES (?, ?, ?)",
+        [(k, user, team_k[team]) for k, (user, team) in enumerate(owners)],
+    )
+    db.execute("CREATE TEMP TABLE bench_teams(k INTEGER PRIMARY KEY, team_id)")
+    db.executemany("INSERT INTO bench_teams VALUES (?, ?)", list(enumerate(teams)))
+    picked = f"(r.id * 1597) % {SHARE_EVERY} = 17"
+    sales_user, sales_team = owners[0]
+    for entity, db_table in ENTITY_TABLES.items():
+        _run(db, table,
+             [f"'{entity}'", "r.id", "CASE WHEN r.id % 3 = 0 THEN NULL ELSE u.user_id END",
+              "CASE WHEN r.id % 3 = 0 THEN t.team_id END", "(r.id * 13) % 4 = 0", "NULL", ":now"],
+             f"FROM {db_table} r JOIN bench_owners o ON o.user_id = r.owner_id "
+             f"JOIN bench_owners u ON u.k = (o.k + 1 + (r.id * 31) % {OWNERS - 1}) % {OWNERS} "
+             f"JOIN bench_teams t ON t.k = (o.team_k + 1 + (r.id * 37) % {TEAMS - 1}) % {TEAMS} "
+             f"WHERE {picked} ORDER BY r.id", now=now_s)  # fmt: skip
+        _run(db, table,
+             [f"'{entity}'", "r.id", ":user", "NULL", "0", "NULL", ":now"],
+             f"FROM {db_table} r WHERE (r.id * 48271) % {SALES_SHARE_EVERY} = 1 AND NOT {picked} "
+             "AND r.owner_id != :user AND r.team_id != :team ORDER BY r.id",
+             now=now_s, user=sales_user, team=sales_team)  # fmt: skip
+    for rule, criteria in rules:
+        select, params = _rule_select(rule.entity, criteria)
+        constants = "".join(f", {_literal(value)}" for value in table.const)
+        db.execute(
+            f'INSERT INTO "{table.table}" ({", ".join(table.columns)}) SELECT ?, x.id, NULL, ?, ?, ?, ?'
+            f"{constants} FROM ({select}) AS x ORDER BY x.id",
+            [rule.entity, rule.team_id, int(rule.can_edit), rule.pk, now_s, *params],
+        )
+
+
 def seed(size: int, db_path: Path) -> dict[str, Any]:
     """Migrate the database ``DATABASE_URL`` names (``db_path``) and fill it; see the module."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "farley.settings")
     import django
 
     django.setup()
+    from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection
 
@@ -397,7 +481,15 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         PostalAddress,
         TimelineEntry,
     )
-    from farley.core.models import Role, SearchDocument, SearchWord, Team, User
+    from farley.core.models import (
+        RecordShare,
+        Role,
+        SearchDocument,
+        SearchWord,
+        SharingRule,
+        Team,
+        User,
+    )
     from farley.core.search import FTS_TABLE, document_text, join_folded
     from farley.core.text import fold
     from farley.core.vocabulary import FTS_TABLE as VOCABULARY_FTS
@@ -407,19 +499,31 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     call_command("migrate", interactive=False, verbosity=0)
     migrate_s = time.perf_counter() - t
 
-    # A few owners in three teams, through the ORM (a handful of rows).
+    # 200 teams of four sales users each, and the territory sharing rules, through the ORM
+    # (a thousand small rows). User 0 is the bench's restricted sales user.
     sales = Role.objects.get(key="sales")
-    teams = [
-        Team.objects.get_or_create(name=n)[0]
-        for n in ("Vertrieb Nord", "Vertrieb Süd", "Key Accounts")
-    ]
-    owners = []
-    for i in range(OWNERS):
-        user = User.objects.create_user(
-            email=f"owner{i + 1}@bench.local", password=None, role=sales, full_name=f"Owner {i + 1}"
+    names = ["Vertrieb Nord", "Vertrieb Süd", "Key Accounts"]
+    names += [f"Vertrieb Gebiet {i + 1:03d}" for i in range(len(names), TEAMS)]
+    teams = Team.objects.bulk_create([Team(name=name) for name in names])
+    sales_password = os.environ.get("BENCH_SALES_PASSWORD") or None
+    users = User.objects.bulk_create([
+        User(
+            email=SALES_EMAIL if k == 0 else f"owner{k}@bench.local",
+            password=make_password(sales_password if k == 0 else None),
+            full_name="Bench Sales" if k == 0 else f"Owner {k}",
+            role=sales,
         )
-        user.teams.add(teams[i % len(teams)])
-        owners.append((user.pk, teams[i % len(teams)].pk))
+        for k in range(OWNERS)
+    ])  # fmt: skip
+    User.teams.through.objects.bulk_create([
+        User.teams.through(user_id=user.pk, team_id=teams[k % TEAMS].pk) for k, user in enumerate(users)
+    ])  # fmt: skip
+    owners = [(user.pk, teams[k % TEAMS].pk) for k, user in enumerate(users)]
+    rules = [
+        (SharingRule.objects.create(entity=entity, name=name, criteria=criteria,
+                                    team=teams[team_k], can_edit=can_edit), criteria)
+        for entity, name, criteria, team_k, can_edit in RULES
+    ]  # fmt: skip
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     now_s = now.isoformat(" ")
@@ -451,6 +555,9 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             "created_at", "updated_at",
         ]),
         "word": Table(SearchWord, ["id", "word"]),
+        "share": Table(RecordShare, [
+            "entity", "object_id", "user_id", "team_id", "can_edit", "rule_id", "created_at",
+        ]),
         "search": Table(SearchDocument, [
             "id", "entity", "object_id", "owner_id", "team_id", "title", "subtitle", "body",
         ]),
@@ -721,6 +828,12 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     timed("timeline", t)
 
     t = time.perf_counter()
+    db.execute("BEGIN")
+    _shares(db, tables["share"], owners, rules, now_s)
+    db.execute("COMMIT")
+    timed("shares", t)
+
+    t = time.perf_counter()
     for _name, _table, index_sql in indexes:
         db.execute(index_sql)
     timed("indexes", t)
@@ -794,6 +907,21 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         ]
     }  # fmt: skip
     counts["fts"] = db.execute(f"SELECT count(*) FROM {FTS_TABLE}").fetchone()[0]
+    counts["users"] = len(owners)
+    counts["teams"] = len(teams)
+    counts["shares"], counts["rule shares"] = db.execute(
+        "SELECT count(*) - count(rule_id), count(rule_id) FROM core_recordshare"
+    ).fetchone()
+    # The contacts the bench sales user sees (own, team's, shared with them or their team):
+    # their 360 pages are the ones measured.
+    sales_user, sales_team = owners[0]
+    visible = [cid for (cid,) in db.execute(
+        "SELECT c.id FROM contacts_contact c WHERE c.deleted_at IS NULL AND (c.owner_id = ?1 "
+        "OR c.team_id = ?2 OR c.id IN (SELECT object_id FROM core_recordshare WHERE entity = 'contact' "
+        "AND (user_id = ?1 OR team_id = ?2)))", [sales_user, sales_team],
+    )]  # fmt: skip
+    if not visible:
+        raise RuntimeError("the bench sales user sees no contacts")
     probe = fold(sorted(surnames)[0]) if surnames else "berlin"
     hits = db.execute(
         f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", [f'"{probe}"']
@@ -817,9 +945,24 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         if wrong:
             raise RuntimeError(f"{wrong} contacts have a wrong last_interaction_at")
     db.close()
+    if size <= 20_000:  # the materialised rule shares are those rebuild_rule() would write
+        from farley.core import entities
+
+        for rule, _criteria in rules:
+            entity = entities.get(rule.entity)
+            want = set(
+                entity.model.objects.filter(entity.filter_q(rule.criteria)).values_list(
+                    "pk", flat=True
+                )
+            )
+            have = set(RecordShare.objects.filter(rule=rule).values_list("object_id", flat=True))
+            if want != have or not want:
+                raise RuntimeError(f"rule {rule.name}: {len(have)} shares, {len(want)} matches")
     return {
         "size": size, "migrate_s": migrate_s, "seed_s": seed_s, "phases": phases, "counts": counts,
         "surnames": sorted(surnames)[:20], "db_bytes": db_path.stat().st_size,
+        "sales": {"email": SALES_EMAIL, "team": teams[0].name, "visible": len(visible),
+                  "ids": random.Random(size).sample(visible, min(len(visible), 200))},
     }  # fmt: skip
 
 

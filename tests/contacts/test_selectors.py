@@ -538,6 +538,91 @@ def test_filtered_list_pages_cover_the_filter_exactly(many, admin):
     assert len(ids) == 3
 
 
+# --- a restricted user's pages: the union of own, team's and shared records --------------------
+
+
+@pytest.fixture
+def territory(admin, sales1, sales2, team1, team2):
+    """Contacts sales1 sees in every way (own, team 1's, shared with them, shared with team 1,
+    in team 1's territory rule for PLZ 28) and some they do not, in Berlin and Bremen."""
+    from farley.core import sharing
+
+    def person(last: str, plz: str, **fields) -> Contact:
+        city = {"1": "Berlin", "2": "Bremen"}.get(plz[0], "Düsseldorf")
+        return make_contact(
+            admin,
+            last_name=last,
+            first_name=plz,
+            addresses=[{"postal_code": plz, "city": city}],
+            tags=["vip"] if last.startswith("V") else [],
+            **fields,
+        )
+
+    other = {"owner_id": sales2.pk, "team_id": team2.pk}
+    person("Eigen", "10115", owner_id=sales1.pk, team_id=None)
+    person("Eigen", "28195", owner_id=sales1.pk, team_id=team2.pk)
+    for last in ("Team", "Vteam", "Ahrens", "Zorn"):
+        person(last, "10117", owner_id=admin.pk, team_id=team1.pk)
+    person("Team", "28199", owner_id=admin.pk, team_id=team1.pk)
+    for last, plz, data in [
+        ("Geteilt", "10178", {"user_id": sales1.pk}),
+        ("Vgeteilt", "28195", {"user_id": sales1.pk, "can_edit": True}),
+        ("Teamgeteilt", "10243", {"team_id": team1.pk}),
+    ]:
+        record = person(last, plz, **other)
+        sharing.share_create(actor=admin, entity="contact", object_id=record.pk, data=data)
+    for last, plz in [("Bremer", "28195"), ("Vbremer", "28209"), ("Bremer", "28199")]:
+        person(last, plz, **other)  # in team 1's territory
+    for last in ("Fremd", "Vfremd", "Ahrens"):
+        person(last, "10115", **other)  # not visible to sales1
+    person("Fremd", "40210", owner_id=sales2.pk, team_id=None)
+    sharing.rule_create(
+        actor=admin,
+        data={"entity": "contact", "name": "Bremen", "criteria": {"postal_code": "28"},
+              "team_id": team1.pk},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "city", "-last_interaction", "postal_code"])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"postal_code": "10"}, {"postal_code": "28"}, {"city": "Bremen", "tag": "vip"},
+     {"q": "e", "postal_code_from": "10000", "postal_code_to": "19999"}, {"owner": "1"}],
+)  # fmt: skip
+def test_a_restricted_users_pages_are_the_visible_filtered_list(territory, sales1, params, sort):
+    """The pages are made from the first rows of each way of seeing a record (own, team's,
+    shared with the user, shared with the team), shares narrowed by the address and tag filters
+    first; together they are exactly the visible, filtered list, page by page."""
+    params = {**params, "sort": sort}
+    queryset, fields, descending = selectors.filtered_list("contact", fresh(sales1), params)
+    order = [f"-{f}" if descending else f for f in [*fields, "id"]]
+    if fields == ["last_interaction_at"]:
+        order = [F(fields[0]).desc(nulls_last=True), "-id"]
+    expected = list(queryset.order_by(*order).values_list("pk", flat=True))
+    for limit in ("1", "2", "50"):
+        ids, cursor = [], None
+        while True:
+            page = selectors.list_page(
+                "contact", fresh(sales1), {**params, "limit": limit, "cursor": cursor}
+            )
+            ids += [c.pk for c in page.items]
+            if not (cursor := page.next_cursor):
+                break
+        assert ids == expected, (params, limit)
+    assert len(expected) < Contact.objects.count()
+
+
+def test_a_restricted_users_list_page_is_one_query_for_the_records(territory, sales1):
+    user = fresh(sales1)
+    with CaptureQueriesContext(connection) as ctx:
+        page = selectors.list_page("contact", user, {"postal_code": "28", "limit": "50"})
+    contact_queries = [q for q in ctx.captured_queries if '"contacts_contact"' in q["sql"]]
+    assert len(contact_queries) == 1
+    assert sorted(c.last_name for c in page.items) == [
+        "Bremer", "Bremer", "Eigen", "Team", "Vbremer", "Vgeteilt",
+    ]  # fmt: skip
+
+
 # --- query counts ---------------------------------------------------------------------------
 
 

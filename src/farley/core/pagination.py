@@ -88,15 +88,10 @@ def _after(fields: list[str], values: list[Any], descending: bool, nullable: boo
     return condition
 
 
-def keyset_page(
-    queryset: QuerySet,
-    *,
-    fields: list[str],
-    descending: bool = False,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    """One page of ``queryset`` ordered by ``fields`` then id; ``cursor`` continues a listing."""
+def _ordered(
+    queryset: QuerySet, fields: list[str], descending: bool, cursor: str | None
+) -> QuerySet:
+    """``queryset`` ordered by ``fields`` then id, from after ``cursor``."""
     model = queryset.model
     nullable = len(fields) == 1 and model._meta.get_field(fields[0]).null
     if nullable:
@@ -111,6 +106,60 @@ def keyset_page(
         queryset = queryset.filter(
             _after(fields, _decode(cursor, model, fields), descending, nullable)
         )
+    return queryset
+
+
+def keyset_page_union(
+    queryset: QuerySet,
+    parts: list[QuerySet],
+    *,
+    fields: list[str],
+    descending: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """:func:`keyset_page` of the union of ``parts`` (filtered querysets of ``queryset``'s
+    model; ``queryset`` gives the columns and ``select_related`` of the items).
+
+    Each part is ordered and cut to its first ``limit + 1`` rows after the cursor on its own,
+    so that each can stop early on an index of its own; the page is the first rows of the union
+    of those (at most ``limit + 1`` per part), in one query."""
+    if len(parts) <= 1:
+        return keyset_page(
+            parts[0] if parts else queryset.none(),
+            fields=fields,
+            descending=descending,
+            limit=limit,
+            cursor=cursor,
+        )
+    model = queryset.model
+    firsts = [
+        # The slice in a subquery of its own: a compound select may not be sliced in SQLite.
+        model._base_manager.filter(
+            pk__in=_ordered(part, fields, descending, cursor).values("pk")[: limit + 1]
+        ).values("pk")
+        for part in parts
+    ]
+    union = firsts[0].union(*firsts[1:], all=True)
+    return keyset_page(
+        queryset.filter(pk__in=union),
+        fields=fields,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    fields: list[str],
+    descending: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """One page of ``queryset`` ordered by ``fields`` then id; ``cursor`` continues a listing."""
+    queryset = _ordered(queryset, fields, descending, cursor)
     items = list(queryset[: limit + 1])
     next_cursor = None
     if len(items) > limit:

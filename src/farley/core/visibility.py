@@ -68,15 +68,24 @@ def has_shares(user: User) -> bool:
     return cached
 
 
+def shares_with(user: User, entity: object, *, for_edit: bool = False) -> list[QuerySet]:
+    """The shares of records of ``entity`` with ``user`` and with their teams, as separate
+    querysets: each is served by its own covering index (``share_user_idx``,
+    ``share_team_idx``), where one query for "the user or a team" reads every share of the
+    entity through ``share_record_idx``."""
+    parts = [RecordShare.objects.filter(entity=entity, user=user)]
+    if team_ids(user):
+        parts.append(RecordShare.objects.filter(entity=entity, team_id__in=team_ids(user)))
+    return [part.filter(can_edit=True) for part in parts] if for_edit else parts
+
+
 def shares_q(user: User, *, entity: object, object_id: object, for_edit: bool = False) -> Q:
     """Records shared with ``user`` or their teams; ``entity``/``object_id`` are the values or
     ``OuterRef``s that name the record."""
-    shares = RecordShare.objects.filter(
-        Q(user=user) | Q(team_id__in=team_ids(user)), entity=entity, object_id=object_id
-    )
-    if for_edit:
-        shares = shares.filter(can_edit=True)
-    return Q(Exists(shares))
+    q = Q()
+    for shares in shares_with(user, entity, for_edit=for_edit):
+        q |= Q(Exists(shares.filter(object_id=object_id)))
+    return q
 
 
 def visibility_q(
@@ -119,6 +128,51 @@ def visible_records(
     if not include_deleted:
         queryset = queryset.filter(deleted_at__isnull=True)
     return queryset
+
+
+def visible_parts(
+    queryset: QuerySet,
+    user: User,
+    *,
+    include_deleted: bool = False,
+    for_edit: bool = False,
+    shares_filter: Q | None = None,
+) -> list[QuerySet]:
+    """:func:`visible_records` as querysets whose union it is, one per way of seeing a record:
+    own, the teams', the subordinates', shared with the user, shared with their teams
+    (one queryset, ``queryset`` itself, for a user who sees everything; none for one who sees
+    nothing).
+
+    Each part is served by an index of its own, so a page of a list can take the first rows
+    of each part and then of their union (:func:`farley.core.pagination.keyset_page_union`)
+    instead of walking the whole table in list order and testing every row for visibility,
+    which costs a user who sees few records the most. ``shares_filter`` (a filter on
+    :class:`RecordShare`, e.g. ``Exists(... object_id=OuterRef("object_id"))``) narrows the
+    shared records before their rows are read: the part of a team with a territory rule
+    names thousands of records."""
+    from farley.core import entities, permissions
+
+    key = entities.key_for(queryset.model)
+    if not permissions.can(user, "view", key):
+        return []
+    if not include_deleted:
+        queryset = queryset.filter(deleted_at__isnull=True)
+    scope = visibility_scope(user)
+    if scope == Visibility.ALL:
+        return [queryset]
+    if scope == "none":
+        return []
+    parts = [queryset.filter(owner_id=user.pk)]
+    if scope in (Visibility.TEAM, Visibility.SUBORDINATES) and team_ids(user):
+        parts.append(queryset.filter(team_id__in=team_ids(user)))
+    if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
+        parts.append(queryset.filter(owner_id__in=_subordinate_user_ids(user)))
+    if has_shares(user):
+        for shares in shares_with(user, key, for_edit=for_edit):
+            if shares_filter is not None:
+                shares = shares.filter(shares_filter)
+            parts.append(queryset.filter(pk__in=shares.values("object_id")))
+    return parts
 
 
 def viewable_entities(user: User) -> list[str]:
