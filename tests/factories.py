@@ -105,3 +105,16 @@ def make_opportunity(actor: User, account: Account | None = None, **data: Any):
         data["account_id"] = (account or make_account(actor)).pk
     data.setdefault("name", f"Deal {data['account_id']}")
     return opportunity_create(actor=actor, data=data)
+
+
+def make_lead(actor: User, **data: Any):
+    """Create a lead through ``lead_create``; ``last_name`` defaults to a unique one, the
+    owner to ``actor`` (so that assignment rules stay out of it unless ``owner_id=None``)."""
+    from farley.sales.models import Lead
+    from farley.sales.services.leads import lead_create
+
+    data.setdefault("last_name", f"Interessent{Lead.objects.count() + 1}")
+    data.setdefault("owner_id", actor.pk)
+    if data["owner_id"] is None:
+        del data["owner_id"]
+    return lead_create(actor=actor, data=data)

@@ -25,6 +25,7 @@ from tests.factories import (
     TeamFactory,
     make_account,
     make_contact,
+    make_lead,
     make_opportunity,
     make_user,
 )
@@ -36,6 +37,9 @@ FACTORIES: dict[str, Callable[[Any], Any]] = {
     "account": lambda owner: make_account(owner, name="Geheimfirma Zebraholz GmbH"),
     "contact": lambda owner: make_contact(owner, first_name="Gustav", last_name="Zebraholz"),
 }
+    "lead": lambda owner: make_lead(
+        owner, first_name="Gustav", last_name="Zebraholz", company_name="Zebraholz Werke GmbH"
+    ),
 FACTORIES["opportunity"] = lambda owner: make_opportunity(
     owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
 )
@@ -53,6 +57,7 @@ CHANGES: dict[str, dict[str, Any]] = {
     "quote": {"title": "Hacked"},
     "order": {"erp_reference": "Hacked"},
     "opportunity": {"name": "Hacked"},
+    "lead": {"last_name": "Hacked"},
 }
 
 

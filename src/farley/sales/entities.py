@@ -90,3 +90,29 @@ ORDER = register(
         api_path="/api/v1/orders",
     )
 )
+
+# --- leads ----------------------------------------------------------------------------------
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from farley.core.entities import Entity, register  # noqa: E402
+from farley.sales.models import Lead  # noqa: E402
+from farley.sales.selectors.leads import RULE_FILTERS as LEAD_RULE_FILTERS  # noqa: E402
+from farley.sales.selectors.leads import criteria_q as lead_criteria_q  # noqa: E402
+from farley.sales.services.leads import lead_restore  # noqa: E402
+
+LEAD = register(
+    Entity(
+        key="lead",
+        model=Lead,
+        label=_("Lead"),
+        label_plural=_("Leads"),
+        url_name="sales:lead_detail",
+        restore=lead_restore,
+        search_fields=("first_name", "last_name", "company_name", "email", "phone"),
+        filter_q=lead_criteria_q,
+        rule_filters=LEAD_RULE_FILTERS,
+        ui_paths=("/leads/{id}/", "/leads/{id}/edit/", "/leads/{id}/convert/"),
+        api_path="/api/v1/leads",
+    )
+)

@@ -8,6 +8,63 @@ from typing import Any
 from farley.core.models import User
 from farley.core.panels import Panel, register
 
+# --- leads ----------------------------------------------------------------------------------
+
+
+def _lead_origin(user: User, record: Any) -> dict[str, Any] | None:
+    """On an account or contact made from (or linked by) a lead conversion: the lead(s)."""
+    from farley.core import permissions
+    from farley.sales.selectors import leads as lead_selectors
+
+    if not permissions.can(user, "view", "lead"):
+        return None
+    leads = lead_selectors.converted_from(user, record)
+    return {"leads": leads} if leads else None
+
+
+register(
+    Panel(
+        key="sales.lead_origin",
+        entities=("account", "contact"),
+        template="sales/leads/panels/origin.html",
+        context=_lead_origin,
+        column="side",
+        order=40,
+    )
+)
+
+
+def _lead_sharing(user: User, lead: Any) -> dict[str, Any]:
+    from farley.core import permissions, sharing
+    from farley.core.models import Team
+    from farley.core.selectors import users_active
+    from farley.sales.selectors import leads as lead_selectors
+
+    may_share = (
+        lead.deleted_at is None
+        and permissions.can(user, "edit", "lead")
+        and lead_selectors.leads_visible_to(user, for_edit=True).filter(pk=lead.pk).exists()
+    )
+    return {
+        "entity": "lead",
+        "shares": list(sharing.shares_of(user, "lead", lead.pk)),
+        "may_share": may_share,
+        "users": users_active().exclude(pk=lead.owner_id) if may_share else [],
+        "teams": Team.objects.all() if may_share else [],
+    }
+
+
+register(
+    Panel(
+        key="sales.lead_sharing",
+        entities=("lead",),
+        template="web/panels/sharing.html",
+        context=_lead_sharing,
+        column="side",
+        order=90,
+    )
+)
+
 
 # --- opportunities (deals) ------------------------------------------------------------------
 
