@@ -194,7 +194,8 @@ def test_the_role_page_saves_the_permission_matrix(client, admin, clerk_role):
     )
     assert response.status_code == 302
     clerk_role.refresh_from_db()
-    assert clerk_role.permissions == {"account": ["view"], "contact": ["view", "create"]}
+    chosen = {k: v for k, v in clerk_role.permissions.items() if v}  # others: none ticked
+    assert chosen == {"account": ["view"], "contact": ["view", "create"]}
     assert clerk_role.visibility == "team"
 
 
