@@ -49,14 +49,14 @@ def _params(request: HttpRequest, allowed: frozenset[str]) -> dict[str, str]:
 # --- forecast ---------------------------------------------------------------------------------
 
 
-class PeriodOut(Schema):
+class ForecastPeriodOut(Schema):
     key: str
     label: str
     start: dt.date
     end: dt.date
 
 
-class FigureOut(Schema):
+class ForecastFigureOut(Schema):
     period: str | None
     breakdown: str | None
     key_id: int | None
@@ -85,10 +85,10 @@ class ForecastOut(Schema):
     owner_id: int | None
     team_id: int | None
     targets_shown: bool
-    periods: list[PeriodOut]
-    rows: list[FigureOut]
-    totals: list[FigureOut]
-    total: FigureOut
+    periods: list[ForecastPeriodOut]
+    rows: list[ForecastFigureOut]
+    totals: list[ForecastFigureOut]
+    total: ForecastFigureOut
 
 
 def figure_out(row: selectors.Row) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def get_forecast(
 # --- analyses ---------------------------------------------------------------------------------
 
 
-class StageOut(Schema):
+class SalesCycleStageOut(Schema):
     stage_id: int
     name: str
     kind: str
@@ -189,7 +189,7 @@ class SalesCycleOut(Schema):
     period_end: dt.date
     owner_id: int | None
     team_id: int | None
-    stages: list[StageOut]
+    stages: list[SalesCycleStageOut]
     cohort: int
     won_count: int
     lost_count: int
@@ -253,22 +253,22 @@ def get_sales_cycle(
     return sales_cycle_out(selectors.sales_cycle(request.user, selectors.report_filters(params)))
 
 
-class LostTotalOut(Schema):
+class LostDealsTotalOut(Schema):
     count: int
     amounts: dict[str, str]
 
 
-class LostReasonOut(LostTotalOut):
+class LostDealsReasonOut(LostDealsTotalOut):
     loss_reason_id: int | None
     label: str
 
 
-class LostCompetitorOut(LostTotalOut):
+class LostDealsCompetitorOut(LostDealsTotalOut):
     competitor: str | None
     label: str
 
 
-class LostStageOut(LostTotalOut):
+class LostDealsStageOut(LostDealsTotalOut):
     stage_id: int | None
     label: str
 
@@ -280,10 +280,10 @@ class LostDealsOut(Schema):
     pipeline_id: int | None
     owner_id: int | None
     team_id: int | None
-    total: LostTotalOut
-    by_reason: list[LostReasonOut]
-    by_competitor: list[LostCompetitorOut]
-    by_stage: list[LostStageOut]
+    total: LostDealsTotalOut
+    by_reason: list[LostDealsReasonOut]
+    by_competitor: list[LostDealsCompetitorOut]
+    by_stage: list[LostDealsStageOut]
 
 
 def _amounts(group: selectors.LostGroup) -> dict[str, str]:
@@ -339,7 +339,7 @@ def get_lost_deals(
 # --- sales targets ----------------------------------------------------------------------------
 
 
-class TargetOut(Schema):
+class SalesTargetOut(Schema):
     id: int
     user_id: int | None
     team_id: int | None
@@ -351,13 +351,13 @@ class TargetOut(Schema):
     updated_at: dt.datetime
 
 
-class TargetList(Schema):
-    items: list[TargetOut]
+class SalesTargetList(Schema):
+    items: list[SalesTargetOut]
     next_cursor: str | None
     limit: int
 
 
-class TargetIn(Strict):
+class SalesTargetIn(Strict):
     user_id: int | None = None
     team_id: int | None = None
     month: str
@@ -365,7 +365,7 @@ class TargetIn(Strict):
     currency: str = "EUR"
 
 
-class TargetPatch(Strict):
+class SalesTargetPatch(Strict):
     user_id: int | None = None
     team_id: int | None = None
     month: str | None = None
@@ -399,7 +399,7 @@ TARGET_PARAMS = frozenset({"year", "user_id", "team_id", "currency", "limit", "c
 
 @router.get(
     "/sales-targets",
-    response={200: TargetList, **ERRORS},
+    response={200: SalesTargetList, **ERRORS},
     tags=["sales targets"],
     description=(
         "Revenue targets per user or team and month (users who administer opportunities). "
@@ -424,8 +424,8 @@ def list_targets(
     }
 
 
-@router.post("/sales-targets", response={201: TargetOut, **ERRORS}, tags=["sales targets"])
-def create_target(request: HttpRequest, payload: TargetIn):
+@router.post("/sales-targets", response={201: SalesTargetOut, **ERRORS}, tags=["sales targets"])
+def create_target(request: HttpRequest, payload: SalesTargetIn):
     data = _body(payload.model_dump(exclude_unset=True))
     return Status(201, target_out(services.target_create(actor=request.user, data=data)))
 
@@ -438,16 +438,16 @@ def _target(request: HttpRequest, target_id: int) -> Any:
 
 
 @router.get(
-    "/sales-targets/{target_id}", response={200: TargetOut, **ERRORS}, tags=["sales targets"]
+    "/sales-targets/{target_id}", response={200: SalesTargetOut, **ERRORS}, tags=["sales targets"]
 )
 def get_target(request: HttpRequest, target_id: int):
     return target_out(_target(request, target_id))
 
 
 @router.patch(
-    "/sales-targets/{target_id}", response={200: TargetOut, **ERRORS}, tags=["sales targets"]
+    "/sales-targets/{target_id}", response={200: SalesTargetOut, **ERRORS}, tags=["sales targets"]
 )
-def update_target(request: HttpRequest, target_id: int, payload: TargetPatch):
+def update_target(request: HttpRequest, target_id: int, payload: SalesTargetPatch):
     data = _body(payload.model_dump(exclude_unset=True))
     version = requested_version(request, data.pop("version", None))
     target = services.target_update(

@@ -167,7 +167,7 @@ def target_update(
     try:
         with transaction.atomic():
             target = (
-                SalesTarget.objects.select_for_update()
+                SalesTarget.objects.select_for_update(of=("self",))
                 .select_related("user", "team")
                 .filter(pk=target_id)
                 .first()
