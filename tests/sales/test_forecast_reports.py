@@ -157,3 +157,51 @@ def test_reports_need_a_constant_number_of_queries(sales1, sales2, admin):
 def test_bad_report_parameters(db, params):
     with pytest.raises(ValidationFailed):
         report_filters(params)
+
+
+def test_deals_written_through_the_opportunity_services_are_counted(sales1, admin):
+    """The reports read what the opportunity services write: stage changes with their
+    times, closing times, loss reasons and competitors."""
+    from django.utils import timezone
+
+    from farley.sales.models import LossReason
+    from farley.sales.selectors.forecast import forecast, forecast_query
+    from farley.sales.services.opportunities import opportunity_create, opportunity_move
+    from tests.factories import make_account
+
+    account = make_account(sales1, name="Integration GmbH")
+    today = timezone.localdate()
+
+    def create(name, amount, stage_name):
+        return opportunity_create(
+            actor=sales1,
+            data={"name": name, "account_id": account.pk, "amount": amount,
+                  "expected_close_date": today.isoformat(), "stage_id": stage(stage_name).pk},
+        )  # fmt: skip
+
+    open_deal = create("Offen", "1000.00", "Proposal")
+    won = create("Gewonnen", "2000.00", "Qualification")
+    opportunity_move(actor=sales1, opportunity_id=won.pk, data={"stage_id": stage("Won").pk})
+    lost = create("Verloren", "300.00", "Negotiation")
+    opportunity_move(
+        actor=sales1,
+        opportunity_id=lost.pk,
+        data={"stage_id": stage("Lost").pk, "competitor": "Rival KG",
+              "loss_reason_id": LossReason.objects.get(name="Price").pk},
+    )  # fmt: skip
+    assert open_deal.probability == 50
+
+    total = forecast(sales1, forecast_query({"period": "this_month"})).total.figures
+    assert (total.best_case, total.weighted, total.won) == (
+        D("1000.00"), D("500.00"), D("2000.00")
+    )  # fmt: skip
+    month = report_filters({"period": "this_month"})
+    lost_report = lost_deals(sales1, month)
+    assert [(g.label, g.count) for g in lost_report.by_stage] == [("Negotiation", 1)]
+    assert [g.label for g in lost_report.by_competitor] == ["Rival KG"]
+    assert [g.label for g in lost_report.by_reason] == ["Price"]
+    cycle_report = sales_cycle(sales1, month)
+    assert (cycle_report.won_count, cycle_report.lost_count, cycle_report.cohort) == (1, 1, 3)
+    reached = {s.stage.name: s.reached for s in cycle_report.stages}
+    assert reached == {"Qualification": 3, "Needs analysis": 3, "Proposal": 3,
+                       "Negotiation": 2, "Won": 1}  # fmt: skip
