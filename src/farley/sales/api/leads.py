@@ -305,7 +305,7 @@ def lead_duplicates(request: HttpRequest, lead_id: int):
     return selectors.duplicates_of(request.user, lead).as_dict()
 
 
-class OpportunityIn(Strict):
+class ConversionOpportunityIn(Strict):
     name: str = ""
     amount: Decimal | str | None = None
     currency: str = ""
@@ -318,7 +318,7 @@ class ConvertIn(Strict):
     account_name: str = ""
     contact_id: int | None = None
     create_anyway: bool = False
-    opportunity: OpportunityIn | None = None
+    opportunity: ConversionOpportunityIn | None = None
     version: int | None = None
 
 

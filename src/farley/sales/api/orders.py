@@ -23,7 +23,7 @@ from farley.core.apiutil import (
     requested_version,
 )
 from farley.core.models import User
-from farley.sales.api.quotes import LineIn, LineOut, line_out
+from farley.sales.api.quotes import LineOut, QuoteLineIn, line_out
 from farley.sales.models import Order
 from farley.sales.selectors import orders as selectors
 from farley.sales.services import orders as services
@@ -47,7 +47,7 @@ class OrderIn(Strict):
     discount_percent: Decimal | str | None = None
     discount_amount: Decimal | str | None = None
     notes: str = ""
-    lines: list[LineIn] = []
+    lines: list[QuoteLineIn] = []
     owner_id: int | None = None
     team_id: int | None = None
     custom: dict[str, Any] = {}
@@ -65,7 +65,7 @@ class OrderPatch(Strict):
     discount_percent: Decimal | str | None = None
     discount_amount: Decimal | str | None = None
     notes: str | None = None
-    lines: list[LineIn] | None = None
+    lines: list[QuoteLineIn] | None = None
     owner_id: int | None = None
     team_id: int | None = None
     custom: dict[str, Any] | None = None

@@ -35,7 +35,7 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class LineIn(Strict):
+class QuoteLineIn(Strict):
     product_id: int | None = None
     description: str = ""
     quantity: Decimal | str
@@ -74,7 +74,7 @@ class QuoteIn(Strict):
     discount_amount: Decimal | str | None = None
     introduction: str = ""
     terms: str = ""
-    lines: list[LineIn] | None = None
+    lines: list[QuoteLineIn] | None = None
     owner_id: int | None = None
     team_id: int | None = None
     custom: dict[str, Any] = {}
@@ -94,7 +94,7 @@ class QuotePatch(Strict):
     discount_amount: Decimal | str | None = None
     introduction: str | None = None
     terms: str | None = None
-    lines: list[LineIn] | None = None
+    lines: list[QuoteLineIn] | None = None
     owner_id: int | None = None
     team_id: int | None = None
     custom: dict[str, Any] | None = None
