@@ -276,3 +276,24 @@ def test_the_number_of_queries_does_not_grow_with_the_deals(
         assert count(user) == before[user.pk]
     with django_assert_max_num_queries(10):
         run(sales1, breakdown="owner")
+
+
+def test_a_user_who_sees_only_own_deals_gets_only_their_own_target(world, team1):
+    from farley.core.models import Role
+    from tests.factories import make_user
+    from tests.sales.forecast_helpers import target
+
+    role = Role.objects.create(
+        key="solo", name="Solo", visibility="own", permissions={"opportunity": ["view"]}
+    )
+    solo = make_user("solo", team1, full_name="Solo Seller")
+    solo.role = role
+    solo.save()
+    target(solo, "2025-02", "4000")
+    target(world.team1, "2025-02", "99000")  # the team's own target: not theirs to see
+    result = run(solo, period="custom", **{"from": "2025-02-01", "to": "2025-02-28"})
+    assert result.total.figures.target == D("4000.00")
+    assert result.total.figures.is_empty is False and result.total.figures.best_case == D("0.00")
+    # A team mate with the "team" scope sees the team's own target instead of the members'.
+    mate = run(world.sales1, period="custom", **{"from": "2025-02-01", "to": "2025-02-28"})
+    assert mate.total.figures.target == D("99000.00")
