@@ -260,18 +260,19 @@ def _wait_for_server(proc: subprocess.Popen, base: str, timeout: float = 180) ->
     return False
 
 
-def _memory_mb(pid: int) -> tuple[float | None, float | None]:
-    """(VmRSS, VmHWM) of a process in MB."""
+def _memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS, VmHWM, RssAnon and RssFile (pages of mapped files: the database, through
+    SQLite's mmap) of a process in MB."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
-        return None, None
+        return {}
     values = {}
     for line in status.splitlines():
         name, _sep, rest = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             values[name] = int(rest.split()[0]) / 1024
-    return values.get("VmRSS"), values.get("VmHWM")
+    return values
 
 
 def _port_free(port: int) -> bool:
@@ -419,8 +420,13 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
             ("contact_360", html, sales_html, pages),
         ]:
             measures[key], measures[f"sales:{key}"] = _measure_pair(key, admin, restricted, urls, n)
-        rss, peak = _memory_mb(proc.pid)
-        measures["rss"] = Measure("rss", value=rss, note=f"peak {peak:.0f} MB" if peak else "")
+        memory = _memory_mb(proc.pid)
+        note = ", ".join(
+            f"{label} {memory[key]:.0f} MB"
+            for key, label in (("VmHWM", "peak"), ("RssAnon", "heap"), ("RssFile", "mapped files"))
+            if key in memory
+        )
+        measures["rss"] = Measure("rss", value=memory.get("VmRSS"), note=note)
     finally:
         _stop(proc)
     if not args.keep and not args.reuse:

@@ -140,6 +140,7 @@ ACCOUNT_SORTS = {
     "last_interaction": ["last_interaction_at"],
 }
 MAX_LIMIT = 200
+LIST_RELATIONS = {"account": ("owner", "team"), "contact": ("owner", "team", "primary_account")}
 
 
 def _address_exists(parent: str, ref: str = "pk", **lookup: Any) -> Exists:
@@ -313,10 +314,7 @@ def filtered_list(
             if key not in FILTER_NAMES | LIST_PARAMS and not key.startswith("cf_"):
                 cleaner.add(key, _("Unknown filter."))
         cleaner.raise_if_invalid()
-    if entity == "account":
-        queryset = queryset.select_related("owner", "team")
-    else:
-        queryset = queryset.select_related("owner", "team", "primary_account")
+    queryset = queryset.select_related(*LIST_RELATIONS[entity])
     return queryset, sorts[sort.lstrip("-")], descending
 
 
@@ -332,6 +330,8 @@ def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: boo
     queryset, fields, descending = filtered_list(entity, user, params, strict=strict, visible=False)
     narrow = _filter_q(entity, params, Cleaner(), user, ref="object_id", related_only=True)
     parts = visible_parts(queryset, user, shares_filter=narrow)
+    # The rows of the union are filtered already: the page reads them by id.
+    rows = _model(entity).objects.select_related(*LIST_RELATIONS[entity])
     cleaner = Cleaner()
     limit = cleaner.integer("limit", params.get("limit") or 50, minimum=1, maximum=MAX_LIMIT) or 50
     if strict:
@@ -339,7 +339,7 @@ def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: boo
     limit = min(max(limit, 1), MAX_LIMIT)
     try:
         return keyset_page_union(
-            queryset,
+            rows,
             parts,
             fields=fields,
             descending=descending,
@@ -349,7 +349,7 @@ def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: boo
     except BadCursor:
         if strict:
             raise ValidationFailed({"cursor": [_("This cursor is not valid.")]}) from None
-        return keyset_page_union(queryset, parts, fields=fields, descending=descending, limit=limit)
+        return keyset_page_union(rows, parts, fields=fields, descending=descending, limit=limit)
 
 
 # --- details --------------------------------------------------------------------------------

@@ -139,9 +139,8 @@ def visible_parts(
     shares_filter: Q | None = None,
 ) -> list[QuerySet]:
     """:func:`visible_records` as querysets whose union it is, one per way of seeing a record:
-    own, the teams', the subordinates', shared with the user, shared with their teams
-    (one queryset, ``queryset`` itself, for a user who sees everything; none for one who sees
-    nothing).
+    own, the teams', the subordinates', shared with the user or their teams (one queryset,
+    ``queryset`` itself, for a user who sees everything; none for one who sees nothing).
 
     Each part is served by an index of its own, so a page of a list can take the first rows
     of each part and then of their union (:func:`farley.core.pagination.keyset_page_union`)
@@ -168,10 +167,11 @@ def visible_parts(
     if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
         parts.append(queryset.filter(owner_id__in=_subordinate_user_ids(user)))
     if has_shares(user):
-        for shares in shares_with(user, key, for_edit=for_edit):
-            if shares_filter is not None:
-                shares = shares.filter(shares_filter)
-            parts.append(queryset.filter(pk__in=shares.values("object_id")))
+        ids = [
+            (shares if shares_filter is None else shares.filter(shares_filter)).values("object_id")
+            for shares in shares_with(user, key, for_edit=for_edit)
+        ]
+        parts.append(queryset.filter(pk__in=ids[0].union(*ids[1:], all=True)))
     return parts
 
 
