@@ -702,11 +702,11 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
     the_buckets = buckets(f.start, f.end, grouping)
     later = [b.start for b in the_buckets[1:]]
     group_field = BREAKDOWN_FIELDS.get(kind)
-    columns = ["bucket", *([group_field] if group_field else [])]
-    in_currency = deals.filter(currency=query.currency)
+    # Grouped by currency too (not filtered): the other currencies come for free.
+    columns = ["bucket", "currency", *([group_field] if group_field else [])]
 
     open_rows = (
-        in_currency.filter(
+        deals.filter(
             stage__kind=StageKind.OPEN,
             expected_close_date__gte=f.start,
             expected_close_date__lte=f.end,
@@ -723,7 +723,7 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
         .order_by()
     )
     won_rows = (
-        in_currency.filter(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
+        deals.filter(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
         .annotate(bucket=bucket_index("closed_at", [day_bounds(b, b)[0] for b in later]), c=cents())
         .values(*columns)
         .annotate(won=Sum("c"), n=Count("pk"))
@@ -731,7 +731,11 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
     )
 
     cells: dict[tuple[str, int | None], Figures] = defaultdict(Figures)
+    currencies = {query.currency}
     for row in open_rows:
+        currencies.add(row["currency"])
+        if row["currency"] != query.currency:
+            continue
         bucket = the_buckets[row["bucket"]].key
         figures = cells[(bucket, row[group_field] if group_field else 0)]
         figures.best_case_cents += int(row["best"] or 0)
@@ -740,6 +744,9 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
         figures.open_count += row["n"]
         figures.commit_count += row["commit_n"]
     for row in won_rows:
+        currencies.add(row["currency"])
+        if row["currency"] != query.currency:
+            continue
         bucket = the_buckets[row["bucket"]].key
         figures = cells[(bucket, row[group_field] if group_field else 0)]
         figures.won_cents += int(row["won"] or 0)
@@ -813,19 +820,6 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
         grand.add_target(subtotal.target_cents)
         totals.append(Row(bucket, None, subtotal))
 
-    currencies = sorted(
-        set(
-            deals.filter(
-                Q(stage__kind=StageKind.OPEN, expected_close_date__gte=f.start,
-                  expected_close_date__lte=f.end)
-                | Q(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
-            )
-            .order_by()
-            .values_list("currency", flat=True)
-            .distinct()
-        )
-        | {query.currency}
-    )  # fmt: skip
     return Forecast(
         query=query,
         buckets=the_buckets,
@@ -833,7 +827,7 @@ def forecast(user: User, query: ForecastQuery) -> Forecast:
         totals=totals,
         total=Row(None, None, grand),
         keys=keys,
-        currencies=currencies,
+        currencies=sorted(currencies),
         targets_shown=targets_shown,
     )
 
