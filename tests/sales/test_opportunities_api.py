@@ -56,7 +56,9 @@ def test_create_change_reorder_and_delete_a_pipeline(api_admin):
         "Lead", "Offer", "Won", "Lost",
     ]  # fmt: skip
     response = api_admin.patch(f"/pipelines/{pid}/stages/{offer['id']}", {"probability": 101})
-    assert assert_error(response, 422)["fields"] == {"probability": ["Enter a number of at most 100."]}
+    assert assert_error(response, 422)["fields"] == {
+        "probability": ["Enter a number of at most 100."]
+    }
     response = api_admin.patch(f"/pipelines/{pid}/stages/{offer['id']}", {"name_de": "Angebot"})
     assert response.json()["name_de"] == "Angebot"
     ids = [s["id"] for s in api_admin.get(f"/pipelines/{pid}").json()["stages"]]
@@ -176,10 +178,18 @@ def test_patch_with_stage_id_follows_the_move_rules(api1, api_admin, sales1):
         ({"currency": "ABC"}, "currency"),
         ({"probability": 101}, "probability"),
         ({"expected_close_date": "morgen"}, "expected_close_date"),
-        ({"lines": [{"description": "x", "quantity": "-2", "unit_price": "5"}]}, "lines.0.quantity"),
-        ({"lines": [{"description": "x", "unit_price": "5", "discount_percent": "120"}]},
-         "lines.0.discount_percent"),
-        ({"lines": [{"description": "x", "unit_price": "5", "tax_rate": "16"}]}, "lines.0.tax_rate"),
+        (
+            {"lines": [{"description": "x", "quantity": "-2", "unit_price": "5"}]},
+            "lines.0.quantity",
+        ),
+        (
+            {"lines": [{"description": "x", "unit_price": "5", "discount_percent": "120"}]},
+            "lines.0.discount_percent",
+        ),
+        (
+            {"lines": [{"description": "x", "unit_price": "5", "tax_rate": "16"}]},
+            "lines.0.tax_rate",
+        ),
         ({"contacts": [{"contact_id": 10**9}]}, "contacts.0.contact_id"),
         ({"stage_id": 10**9}, "stage_id"),
         ({"role": "x"}, "role"),
@@ -195,7 +205,9 @@ def test_bad_input_answers_422_at_the_field(api1, sales1, body, field):
 def test_an_account_of_another_team_is_refused(api1, sales2):
     foreign = make_account(sales2)
     response = api1.post("/opportunities", {"name": "X", "account_id": foreign.pk})
-    assert assert_error(response, 422)["fields"] == {"account_id": ["Select an account you can see."]}
+    assert assert_error(response, 422)["fields"] == {
+        "account_id": ["Select an account you can see."]
+    }
 
 
 def test_another_teams_deal_is_not_found(api1, sales2):

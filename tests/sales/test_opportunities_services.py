@@ -125,7 +125,9 @@ def test_one_default_pipeline_that_is_active(admin):
     with pytest.raises(ValidationFailed) as exc:
         services.pipeline_update(actor=admin, pipeline_id=other.pk, data={"is_default": False})
     assert "is_default" in errors(exc)
-    services.pipeline_update(actor=admin, pipeline_id=sales_pipeline().pk, data={"is_default": True})
+    services.pipeline_update(
+        actor=admin, pipeline_id=sales_pipeline().pk, data={"is_default": True}
+    )
     assert Pipeline.objects.get(is_default=True) == sales_pipeline()
 
 
@@ -439,9 +441,14 @@ def test_line_items_make_the_amount(sales1):
         sales1,
         lines=[
             {"product_id": product.pk, "quantity": "10"},
-            {"description": "Lizenz", "quantity": 2, "unit_price": "999.99",
-             "discount_percent": "10", "tax_rate": "7"},
-        ],  # fmt: skip
+            {
+                "description": "Lizenz",
+                "quantity": 2,
+                "unit_price": "999.99",
+                "discount_percent": "10",
+                "tax_rate": "7",
+            },
+        ],
     )
     lines = list(deal.lines.order_by("position"))
     assert [(line.description, line.unit, line.net_amount) for line in lines] == [
@@ -460,9 +467,15 @@ def test_line_items_make_the_amount(sales1):
     [
         ({"description": "x", "quantity": "-1", "unit_price": "1"}, "lines.0.quantity"),
         ({"description": "x", "quantity": "1", "unit_price": "-1"}, "lines.0.unit_price"),
-        ({"description": "x", "unit_price": "1", "discount_percent": "101"}, "lines.0.discount_percent"),
+        (
+            {"description": "x", "unit_price": "1", "discount_percent": "101"},
+            "lines.0.discount_percent",
+        ),
         ({"description": "x", "unit_price": "1", "tax_rate": "16"}, "lines.0.tax_rate"),
-        ({"description": "x", "unit_price": "1", "discount_amount": "2"}, "lines.0.discount_amount"),
+        (
+            {"description": "x", "unit_price": "1", "discount_amount": "2"},
+            "lines.0.discount_amount",
+        ),
         ({"unit_price": "1"}, "lines.0.description"),
         ({"description": "x", "product_id": 10**9}, "lines.0.product_id"),
     ],

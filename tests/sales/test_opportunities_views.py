@@ -260,13 +260,13 @@ def test_board_columns_count_and_sum_with_filters(signed_in, sales1, manager):
     make_opportunity(sales1, account=account, name="C", amount="1000", stage_id=stage("Won").pk)
     make_opportunity(sales1, account=account, name="D", amount="70", currency="USD")
     page = signed_in.get("/opportunities/board/").content.decode()
-    first = page[page.index(f'id="col-{stage("Qualification").pk}"'):]
+    first = page[page.index(f'id="col-{stage("Qualification").pk}"') :]
     first = first[: first.index("</section>")]
     assert "3 deals" in first and "350.50 EUR" in first and "70.00 USD" in first
-    won = page[page.index(f'id="col-{stage("Won").pk}"'):]
+    won = page[page.index(f'id="col-{stage("Won").pk}"') :]
     assert "1 deal" in won[: won.index("</section>")]
     page = signed_in.get("/opportunities/board/", {"amount_min": "200"}).content.decode()
-    first = page[page.index(f'id="col-{stage("Qualification").pk}"'):]
+    first = page[page.index(f'id="col-{stage("Qualification").pk}"') :]
     first = first[: first.index("</section>")]
     assert "1 deal" in first and "250.50 EUR" in first and ">A<" not in first
     assert 'value="200"' in page  # the filter stays in the URL and the form
@@ -398,10 +398,10 @@ def test_the_deals_panel_on_accounts_and_contacts(signed_in, sales1, sales2):
                      contacts=[{"contact_id": contact.pk, "role": "influencer"}])  # fmt: skip
     make_opportunity(sales1, account=account, name="Gewonnen", stage_id=stage("Won").pk)
     page = signed_in.get(f"/accounts/{account.pk}/").content.decode()
-    panel = page[page.index('id="panel-deals"'):]
+    panel = page[page.index('id="panel-deals"') :]
     assert "Offen" in panel and "Gewonnen" in panel and "500.00 EUR" in panel
     assert panel.index("Offen") < panel.index("Gewonnen")
     assert f"/opportunities/new/?account={account.pk}" in panel
     page = signed_in.get(f"/contacts/{contact.pk}/").content.decode()
-    panel = page[page.index('id="panel-deals"'):]
+    panel = page[page.index('id="panel-deals"') :]
     assert "Offen" in panel and "Gewonnen" not in panel[: panel.index("</table>")]

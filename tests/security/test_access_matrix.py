@@ -29,6 +29,7 @@ from tests.factories import (
     make_opportunity,
     make_user,
 )
+from tests.sales.quote_factories import make_order, make_quote
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +37,18 @@ pytestmark = pytest.mark.django_db
 FACTORIES: dict[str, Callable[[Any], Any]] = {
     "account": lambda owner: make_account(owner, name="Geheimfirma Zebraholz GmbH"),
     "contact": lambda owner: make_contact(owner, first_name="Gustav", last_name="Zebraholz"),
-}
     "lead": lambda owner: make_lead(
         owner, first_name="Gustav", last_name="Zebraholz", company_name="Zebraholz Werke GmbH"
     ),
-FACTORIES["opportunity"] = lambda owner: make_opportunity(
-    owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
-)
+}
 FACTORIES["quote"] = lambda owner: make_quote(
     owner, account=make_account(owner, name="Zebraholz Kunde AG"), title="Zebraholz Angebot"
 )
 FACTORIES["order"] = lambda owner: make_order(
     owner, account=make_account(owner, name="Zebraholz Besteller AG"), erp_reference="ZH-1"
+)
+FACTORIES["opportunity"] = lambda owner: make_opportunity(
+    owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
 )
 SECRET_WORD = "Zebraholz"
 # A valid change per entity, so that only the missing right (not the body) can refuse it.
@@ -56,8 +57,8 @@ CHANGES: dict[str, dict[str, Any]] = {
     "contact": {"last_name": "Hacked"},
     "quote": {"title": "Hacked"},
     "order": {"erp_reference": "Hacked"},
-    "opportunity": {"name": "Hacked"},
     "lead": {"last_name": "Hacked"},
+    "opportunity": {"name": "Hacked"},
 }
 
 

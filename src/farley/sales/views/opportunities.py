@@ -163,7 +163,9 @@ def board_column(request: HttpRequest, pipeline_id: int, stage_id: int) -> HttpR
         "query": _board_query(chosen),
         "may_edit": permissions.can(request.user, "edit", ENTITY),
     }
-    template = "sales/opportunities/_more_cards.html" if cursor else "sales/opportunities/_column.html"
+    template = (
+        "sales/opportunities/_more_cards.html" if cursor else "sales/opportunities/_column.html"
+    )
     return render(request, template, context)
 
 
@@ -202,9 +204,7 @@ def opportunity_move(request: HttpRequest, opportunity_id: int) -> HttpResponse:
         return redirect("sales:opportunity_detail", opportunity_id)
     if _wants_json(request):
         return JsonResponse({"id": deal.pk, "version": deal.version, "stage_id": deal.stage_id})
-    messages.success(
-        request, _("Moved to “%(stage)s”.") % {"stage": deal.stage.display_name()}
-    )
+    messages.success(request, _("Moved to “%(stage)s”.") % {"stage": deal.stage.display_name()})
     return redirect("sales:opportunity_detail", deal.pk)
 
 
@@ -300,13 +300,16 @@ def account_label(account: Account) -> str:
 
 
 def _account_from_text(request: HttpRequest, text: str) -> Account | None:
-    """The account a picker names: "Name [K000123]" or a unique exact name."""
+    """The account a picker names: "Name [K000123]", else the one account whose name is the
+    text or, failing that, contains it."""
     visible = contact_selectors.accounts_visible_to(request.user)
     match = NUMBER.search(text)
     account = visible.filter(customer_number=match.group(1)).first() if match else None
     if account is None and text:
-        candidates = list(visible.filter(name__iexact=text.strip())[:2])
-        account = candidates[0] if len(candidates) == 1 else None
+        for lookup in ("name__iexact", "name__icontains"):
+            candidates = list(visible.filter(**{lookup: text.strip()})[:2])
+            if candidates:
+                return candidates[0] if len(candidates) == 1 else None
     return account
 
 
@@ -350,7 +353,9 @@ def _form_data(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     contacts, shown_contacts = [], []
     for row in rows(post, "contacts", "contact"):
         text = row.get("contact", "").strip()
-        contacts.append({"contact_id": _contact_id_from_text(request, text), "role": row.get("role", "")})
+        contacts.append(
+            {"contact_id": _contact_id_from_text(request, text), "role": row.get("role", "")}
+        )
         shown_contacts.append({"contact": text, "role": row.get("role", "")})
     data["contacts"], shown["contacts"] = contacts, shown_contacts
     line_fields = "description,product_id,quantity,unit_price"
@@ -391,7 +396,11 @@ def _initial(deal: Opportunity | None, request: HttpRequest) -> dict[str, Any]:
                 if contact.primary_account and "account" not in values:
                     values["account"] = account_label(contact.primary_account)
         default = selectors.default_pipeline()
-        first = default.stages.filter(kind=StageKind.OPEN).order_by("order").first() if default else None
+        first = (
+            default.stages.filter(kind=StageKind.OPEN).order_by("order").first()
+            if default
+            else None
+        )
         values["stage_id"] = first.pk if first else ""
         return values
     values = {f: getattr(deal, f) for f in SIMPLE_FIELDS if f != "probability"}

@@ -38,7 +38,8 @@
   function refresh(column) {
     if (!column || !column.isConnected) return Promise.resolve();
     const url = column.getAttribute("data-column-url");
-    return window.htmx.ajax("GET", url, { target: "#" + column.id, swap: "outerHTML" });
+    // Each column is its own source: htmx keeps one request per source element in flight.
+    return window.htmx.ajax("GET", url, { source: column, target: column, swap: "outerHTML" });
   }
 
   function refreshAll() {
