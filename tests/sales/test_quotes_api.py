@@ -195,8 +195,10 @@ def test_other_teams_get_404_everywhere(sales1, sales2):
         ("post", "/reject"), ("post", "/revise"), ("delete", ""),
     ):  # fmt: skip
         url = f"/api/v1/quotes/{quote.pk}{path}"
-        response = client.get(url) if method == "get" else getattr(client, method)(
-            url, "{}", content_type="application/json"
+        response = (
+            client.get(url)
+            if method == "get"
+            else getattr(client, method)(url, "{}", content_type="application/json")
         )
         assert response.status_code == 404, (method, path)
     send = post(client, f"/api/v1/quotes/{quote.pk}/send", {"to": "a@example.com"})

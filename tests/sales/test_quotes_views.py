@@ -66,9 +66,7 @@ def test_form_errors_are_shown_at_the_field_and_nothing_is_saved(sales1):
     })  # fmt: skip
     assert response.status_code == 422
     html = response.content.decode()
-    assert 'id="f-lines-0-quantity" name="lines-0-quantity" value="-2"' in html.replace(
-        'form-control form-control-sm is-invalid" ', ""
-    ).replace('<input class="', "") or "is-invalid" in html
+    assert 'name="lines-0-quantity" value="-2"' in html  # what was typed is kept
     assert html.count("is-invalid") >= 2
     assert "Enter a quantity greater than 0." in html
     assert "Enter a percentage from 0 to 100." in html
@@ -134,9 +132,7 @@ def test_the_pdf_page_downloads_a_pdf(sales1):
     assert f'filename="{quote.number}.pdf"' in response["Content-Disposition"]
 
 
-def test_the_quote_list_filters_and_does_not_grow_in_queries(
-    sales1, django_assert_max_num_queries
-):
+def test_the_quote_list_filters_and_does_not_grow_in_queries(sales1, django_assert_max_num_queries):
     account = make_account(sales1, name="Zimmerei Holzwurm")
     for i in range(8):
         make_quote(sales1, account=account, title=f"Dach {i}")

@@ -23,7 +23,7 @@ from farley.sales.selectors import catalogue as catalogue_selectors
 from farley.sales.selectors import orders as selectors
 from farley.sales.services import orders as services
 from farley.sales.services.line_items import LINE_FIELDS
-from farley.sales.views.quotes import _account_from_text, _contacts_of, account_label
+from farley.sales.views.quotes import _account_from_text, _contacts_of, account_label, form_line
 from farley.web.formdata import custom_values, rows, simple
 
 ENTITY = "order"
@@ -82,7 +82,7 @@ def _initial(request: HttpRequest, order: Order | None) -> dict[str, Any]:
         values[key] = values[key].isoformat() if values[key] else ""
     values.update(account=account_label(order.account), account_obj=order.account)
     values["custom"] = dict(order.custom)
-    values["lines"] = [{k: getattr(line, k) for k in LINE_FIELDS} for line in order.lines.all()]
+    values["lines"] = [form_line(line) for line in order.lines.all()]
     return values
 
 

@@ -40,6 +40,15 @@ STATUS_BADGES = {
 }  # fmt: skip
 
 
+def form_line(line: Any) -> dict[str, Any]:
+    """A line as the form shows it: numbers without trailing zeros ("2", not "2.000")."""
+    values = {k: getattr(line, k) for k in LINE_FIELDS}
+    for key in ("quantity", "discount_percent", "discount_amount"):
+        number = values[key]
+        values[key] = "" if not number else f"{number.normalize():f}"
+    return values
+
+
 def _conflict() -> str:
     return _(
         "Someone else saved this quote while you were editing it. Your input is still here; "
@@ -157,7 +166,7 @@ def _initial(request: HttpRequest, quote: Quote | None) -> dict[str, Any]:
     values["account"] = account_label(quote.account)
     values["account_obj"] = quote.account
     values["custom"] = dict(quote.custom)
-    values["lines"] = [{k: getattr(line, k) for k in LINE_FIELDS} for line in quote.lines.all()]
+    values["lines"] = [form_line(line) for line in quote.lines.all()]
     return values
 
 
