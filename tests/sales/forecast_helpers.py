@@ -46,7 +46,6 @@ def make_pipeline(name: str, stages: list[tuple[str, int, str]]) -> Pipeline:
     return pipeline
 
 
-_accounts: dict[int, Account] = {}
 
 
 def deal(
