@@ -273,6 +273,12 @@ class Opportunity(CustomerRecord):
         verbose_name_plural = _("opportunities")
         indexes = [
             models.Index(fields=["pipeline", "stage", "board_rank", "id"], name="opp_board_idx"),
+            # The board's column counts and sums read this index alone (no table rows).
+            models.Index(
+                fields=["pipeline", "stage", "currency", "amount", "owner", "team"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="opp_board_totals_idx",
+            ),
             models.Index(fields=["owner", "expected_close_date"], name="opp_owner_idx"),
             models.Index(fields=["team", "expected_close_date"], name="opp_team_idx"),
             models.Index(fields=["expected_close_date", "id"], name="opp_close_idx"),

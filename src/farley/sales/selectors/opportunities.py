@@ -430,6 +430,14 @@ def board_params(params: Mapping[str, Any]) -> tuple[dict[str, str], Q]:
     return chosen, q
 
 
+# What a card shows and needs (a board reads up to 50 cards per column).
+CARD_FIELDS = (
+    "id", "version", "name", "amount", "currency", "probability", "expected_close_date",
+    "closed_at", "last_activity_at", "created_at", "board_rank", "pipeline_id", "stage_id",
+    "owner_id", "account_id", "account__name",
+)  # fmt: skip
+
+
 def _board_base(user: User, pipeline: Pipeline, q: Q) -> QuerySet[Opportunity]:
     return opportunities_visible_to(user).filter(q, pipeline=pipeline)
 
@@ -464,7 +472,8 @@ def column_cards(
     cards = list(
         _board_base(user, pipeline, q)
         .filter(_after_cursor(cursor), stage=stage)
-        .select_related("account", "owner")
+        .select_related("account")
+        .only(*CARD_FIELDS)
         .order_by("board_rank", "id")[: limit + 1]
     )
     next_cursor = _encode_cursor(cards[limit - 1]) if len(cards) > limit else None

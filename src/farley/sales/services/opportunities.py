@@ -974,7 +974,9 @@ def _probability(opportunity: Opportunity) -> int:
 
 
 def _top_rank(stage: Stage) -> float:
-    lowest = Opportunity.objects.filter(stage=stage).aggregate(m=Min("board_rank"))["m"]
+    lowest = Opportunity.objects.filter(pipeline_id=stage.pipeline_id, stage=stage).aggregate(
+        m=Min("board_rank")
+    )["m"]
     return (lowest if lowest is not None else 1.0) - 1.0
 
 
