@@ -206,7 +206,7 @@ def export_leads(request: HttpRequest, format: str = "csv"):
     return response
 
 
-class ImportOut(Schema):
+class LeadImportOut(Schema):
     created: int
     updated: int
     dry_run: bool
@@ -214,7 +214,10 @@ class ImportOut(Schema):
 
 
 @router.post(
-    "/leads/import", response={200: ImportOut, **ERRORS}, tags=["leads"], description=TRANSFER_DOC
+    "/leads/import",
+    response={200: LeadImportOut, **ERRORS},
+    tags=["leads"],
+    description=TRANSFER_DOC,
 )
 def import_leads(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False):
     if file.size > transfer.MAX_BYTES:
@@ -281,7 +284,7 @@ def lead_history(request: HttpRequest, lead_id: int, limit: int = 100, before: i
 # --- qualification and conversion -----------------------------------------------------------
 
 
-class CandidateOut(Schema):
+class LeadCandidateOut(Schema):
     id: int
     name: str
     score: float
@@ -292,12 +295,14 @@ class CandidateOut(Schema):
     account: str | None = None
 
 
-class DuplicatesOut(Schema):
-    accounts: list[CandidateOut]
-    contacts: list[CandidateOut]
+class LeadDuplicatesOut(Schema):
+    accounts: list[LeadCandidateOut]
+    contacts: list[LeadCandidateOut]
 
 
-@router.get("/leads/{lead_id}/duplicates", response={200: DuplicatesOut, **ERRORS}, tags=["leads"])
+@router.get(
+    "/leads/{lead_id}/duplicates", response={200: LeadDuplicatesOut, **ERRORS}, tags=["leads"]
+)
 def lead_duplicates(request: HttpRequest, lead_id: int):
     """What a conversion would find: accounts with a similar company name (legal forms
     aside) and contacts with the same email or phone number, best first."""
@@ -313,7 +318,7 @@ class ConversionOpportunityIn(Strict):
     expected_close_date: dt.date | None = None
 
 
-class ConvertIn(Strict):
+class LeadConvertIn(Strict):
     account_id: int | None = None
     account_name: str = ""
     contact_id: int | None = None
@@ -322,7 +327,7 @@ class ConvertIn(Strict):
     version: int | None = None
 
 
-class ConvertOut(Schema):
+class LeadConvertOut(Schema):
     lead_id: int
     status: str
     account_id: int
@@ -343,11 +348,11 @@ CONVERT_DOC = (
 
 @router.post(
     "/leads/{lead_id}/convert",
-    response={200: ConvertOut, **ERRORS},
+    response={200: LeadConvertOut, **ERRORS},
     tags=["leads"],
     description=CONVERT_DOC,
 )
-def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
+def convert_lead(request: HttpRequest, lead_id: int, payload: LeadConvertIn):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     opportunity = data.get("opportunity")
@@ -379,7 +384,7 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
 # --- assignment rules -----------------------------------------------------------------------
 
 
-class RuleIn(Strict):
+class AssignmentRuleIn(Strict):
     name: str
     order: int = 100
     active: bool = True
@@ -393,7 +398,7 @@ class RuleIn(Strict):
     sources: list[str] = []
 
 
-class RulePatch(Strict):
+class AssignmentRulePatch(Strict):
     name: str | None = None
     order: int | None = None
     active: bool | None = None
@@ -407,7 +412,7 @@ class RulePatch(Strict):
     sources: list[str] | None = None
 
 
-class RuleOut(Schema):
+class AssignmentRuleOut(Schema):
     id: int
     name: str
     order: int
@@ -457,7 +462,7 @@ def _require_rules(request: HttpRequest) -> None:
 
 @router.get(
     "/lead-assignment-rules",
-    response={200: list[RuleOut], **ERRORS},
+    response={200: list[AssignmentRuleOut], **ERRORS},
     tags=["lead assignment rules"],
     description=RULES_DOC,
 )
@@ -468,11 +473,11 @@ def list_rules(request: HttpRequest):
 
 @router.post(
     "/lead-assignment-rules",
-    response={201: RuleOut, **ERRORS},
+    response={201: AssignmentRuleOut, **ERRORS},
     tags=["lead assignment rules"],
     description=RULES_DOC,
 )
-def create_rule(request: HttpRequest, payload: RuleIn):
+def create_rule(request: HttpRequest, payload: AssignmentRuleIn):
     rule = services.rule_create(actor=request.user, data=payload.model_dump())
     return Status(201, rule_out(rule))
 
@@ -487,7 +492,7 @@ def _rule(request: HttpRequest, rule_id: int) -> AssignmentRule:
 
 @router.get(
     "/lead-assignment-rules/{rule_id}",
-    response={200: RuleOut, **ERRORS},
+    response={200: AssignmentRuleOut, **ERRORS},
     tags=["lead assignment rules"],
 )
 def get_rule(request: HttpRequest, rule_id: int):
@@ -496,10 +501,10 @@ def get_rule(request: HttpRequest, rule_id: int):
 
 @router.patch(
     "/lead-assignment-rules/{rule_id}",
-    response={200: RuleOut, **ERRORS},
+    response={200: AssignmentRuleOut, **ERRORS},
     tags=["lead assignment rules"],
 )
-def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+def update_rule(request: HttpRequest, rule_id: int, payload: AssignmentRulePatch):
     rule = services.rule_update(
         actor=request.user, rule_id=rule_id, data=payload.model_dump(exclude_unset=True)
     )

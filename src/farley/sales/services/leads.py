@@ -1058,6 +1058,16 @@ HEADER_ALIASES = {
     "inhaber": "owner",
 }
 CHOICES = {"salutation": Salutation, "source": LeadSource, "status": LeadStatus}
+# Words people write in German files besides the choices' labels (which are also understood
+# in English and German).
+CHOICE_ALIASES = {
+    "status": {"neu": "new", "kontaktiert": "contacted", "qualifiziert": "qualified",
+               "disqualifiziert": "disqualified", "konvertiert": "converted"},
+    "source": {"webseite": "web", "internet": "web", "messe": "fair", "empfehlung": "referral",
+               "kampagne": "campaign", "kaltakquise": "cold_call", "e-mail": "email",
+               "telefon": "phone", "anruf": "phone", "sonstige": "other", "andere": "other"},
+    "salutation": {"herr": "mr", "frau": "ms", "divers": "mx"},
+}  # fmt: skip
 _PATH_COLUMNS = {"owner_id": "owner", "team_id": "team"}
 
 
@@ -1068,8 +1078,10 @@ def map_headers(header: list[Any], user: User | None = None) -> tuple[dict[int, 
 
     names: dict[str, str] = {}
     columns = selectors.lead_columns(user)
+    export_only = set()
     for column in columns:
         if not column.importable:
+            export_only.add(transfer._normal(column.key))
             continue
         names.setdefault(transfer._normal(column.key), column.key)
         for language in ("en", "de"):
@@ -1089,7 +1101,7 @@ def map_headers(header: list[Any], user: User | None = None) -> tuple[dict[int, 
         key = names.get(transfer._normal(title))
         if key and key not in mapping.values():
             mapping[index] = key
-        elif transfer._text(title).strip():
+        elif transfer._text(title).strip() and transfer._normal(title) not in export_only:
             ignored.append(transfer._text(title).strip())
     return mapping, ignored
 
@@ -1108,7 +1120,8 @@ def _row_data(
             continue
         raw = values[key]
         if key in CHOICES:
-            raw = transfer._choice(CHOICES[key], transfer._text(raw))
+            text = transfer._text(raw).strip()
+            raw = CHOICE_ALIASES[key].get(text.casefold()) or transfer._choice(CHOICES[key], text)
         else:
             raw = transfer._text(raw).strip()
         data[key] = raw

@@ -237,11 +237,23 @@ def lead_trash(request: HttpRequest) -> HttpResponse:
 # --- form -----------------------------------------------------------------------------------
 
 
+def _international(e164: str) -> str:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def _initial(lead: Lead | None) -> dict[str, Any]:
     if lead is None:
         return {"source": LeadSource.OTHER, "status": LeadStatus.NEW, "currency": "EUR",
                 "country": "DE", "custom": {}}  # fmt: skip
     values = {f: getattr(lead, f) for f in FORM_FIELDS}
+    # International, so that it reads back the same whatever the lead's country.
+    values["phone"] = _international(lead.phone)
     values["custom"] = dict(lead.custom)
     return values
 
