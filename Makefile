@@ -70,6 +70,7 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/quote_pdf.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -214,3 +214,20 @@ def test_a_price_list_form_reports_bad_prices(admin):
     })  # fmt: skip
     assert response.status_code == 422
     assert "Enter an amount of at least 0." in response.content.decode()
+
+
+def test_a_quote_shared_from_its_page_is_visible_to_the_other_team(sales1, sales2):
+    quote = make_quote(sales1, title="Geteilt")
+    other = browser(sales2)
+    assert other.get(f"/quotes/{quote.pk}/").status_code == 404
+    page = browser(sales1).get(f"/quotes/{quote.pk}/").content.decode()
+    assert 'id="sharing"' in page
+    team = sales2.teams.get()
+    browser(sales1).post(f"/shares/quote/{quote.pk}/", {"with": f"team:{team.pk}"})
+    shown = other.get(f"/quotes/{quote.pk}/")
+    assert shown.status_code == 200 and "Geteilt" in shown.content.decode()
+    assert other.get(f"/quotes/{quote.pk}/edit/").status_code == 403  # shared to read
+    refused = other.post(f"/quotes/{quote.pk}/edit/", {"account": "x", "version": 1})
+    assert refused.status_code == 403
+    quote.refresh_from_db()
+    assert quote.title == "Geteilt"

@@ -91,6 +91,7 @@ ORDER = register(
     )
 )
 
+
 # --- leads ----------------------------------------------------------------------------------
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402

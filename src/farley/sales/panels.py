@@ -156,3 +156,39 @@ register(
         order=26,
     )
 )
+
+
+def _document_sharing(user: User, record: Any) -> dict[str, Any]:
+    """Who else a quote or an order is shared with, on its own page."""
+    from farley.core import entities, permissions, sharing
+    from farley.core.models import Team
+    from farley.core.selectors import users_active
+    from farley.core.visibility import visible_records
+
+    entity = entities.key_for(record)
+    may_share = (
+        record.deleted_at is None
+        and permissions.can(user, "edit", entity)
+        and visible_records(type(record).objects.all(), user, for_edit=True)
+        .filter(pk=record.pk)
+        .exists()
+    )
+    return {
+        "entity": entity,
+        "shares": list(sharing.shares_of(user, entity, record.pk)),
+        "may_share": may_share,
+        "users": users_active().exclude(pk=record.owner_id) if may_share else [],
+        "teams": Team.objects.all() if may_share else [],
+    }
+
+
+register(
+    Panel(
+        key="sales.document_sharing",
+        entities=("quote", "order"),
+        template="web/panels/sharing.html",
+        context=_document_sharing,
+        column="side",
+        order=90,
+    )
+)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
-from farley.core import customfields, permissions, sensitive
+from farley.core import customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core.errors import Conflict, Forbidden, ValidationFailed
 from farley.sales.models import Order, OrderStatus, ProductUnit, TaxRate
@@ -162,7 +162,11 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_edit(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _order_form(request, selectors.order_detail(request.user, order_id))
+    order = selectors.order_detail(request.user, order_id)
+    permissions.require(request.user, "edit", ENTITY)
+    if not selectors.orders_visible_to(request.user, for_edit=True).filter(pk=order.pk).exists():
+        raise Forbidden(_("This record is shared with you to read, not to change."))
+    return _order_form(request, order)
 
 
 @login_required
@@ -188,6 +192,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             "may_delete": permissions.can(request.user, "delete", ENTITY),
             "next_statuses": [(s, labels[s]) for s in services.next_statuses(order.status)],
             "definitions": _definitions(request),
+            "panels_side": panels.panels_for(ENTITY, request.user, order, "side"),
         },
     )
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import Account
-from farley.core import customfields, permissions, sensitive
+from farley.core import customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core.errors import Conflict, Forbidden, ValidationFailed
 from farley.sales.models import Order, ProductUnit, Quote, QuoteStatus, TaxRate
@@ -236,6 +236,9 @@ def quote_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def quote_edit(request: HttpRequest, quote_id: int) -> HttpResponse:
     quote = selectors.quote_detail(request.user, quote_id)
+    permissions.require(request.user, "edit", ENTITY)
+    if not selectors.quotes_visible_to(request.user, for_edit=True).filter(pk=quote.pk).exists():
+        raise Forbidden(_("This record is shared with you to read, not to change."))
     return _quote_form(request, quote)
 
 
@@ -279,6 +282,7 @@ def quote_page_context(request: HttpRequest, quote: Quote) -> dict[str, Any]:
         "addresses": services.email_addresses(quote) if may_edit else [],
         "email_subject": services.default_email_text(quote)[0] if may_edit else "",
         "definitions": _definitions(request),
+        "panels_side": panels.panels_for(ENTITY, request.user, quote, "side"),
     }
 
 
