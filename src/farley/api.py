@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from farley.core.errors import Conflict, ServiceError
@@ -28,12 +29,33 @@ class BearerToken(HttpBearer):
         return user
 
 
+class OnceParser(Parser):
+    """A query or form parameter that is not a list may be given once: otherwise only the
+    last value would count, silently."""
+
+    def parse_querydict(self, data, list_fields, request):
+        repeated = [key for key in data if key not in list_fields and len(data.getlist(key)) > 1]
+        if repeated:
+            raise ValidationError(
+                [
+                    {
+                        "type": "repeated",
+                        "loc": ("query", key),
+                        "msg": _("Give this parameter once."),
+                    }
+                    for key in repeated
+                ]
+            )
+        return super().parse_querydict(data, list_fields, request)
+
+
 api = NinjaAPI(
     title="Farley API",
     version="1",
     description="REST API of Farley CRM. Authenticate with `Authorization: Bearer <token>`.",
     urls_namespace="api",
     auth=BearerToken(),
+    parser=OnceParser(),
 )
 
 STATUS_CODES = {

@@ -18,6 +18,7 @@ from farley.core import audit, permissions, sensitive
 from farley.core.apiutil import (
     ERRORS,
     ChangeOut,
+    Id,
     api_page,
     change_out,
     history_page,
@@ -276,7 +277,7 @@ class ErasedOut(Schema):
     description="Everything stored about a contact (GDPR Art. 15): `format=json` (default) or "
     "`zip` (data.json and attachments). Needs the contact permissions export and sensitive.",
 )
-def privacy_export(request: HttpRequest, contact_id: int, format: str = "json"):
+def privacy_export(request: HttpRequest, contact_id: Id, format: str = "json"):
     if format not in ("json", "zip"):
         raise ValidationFailed({"format": [_("Choose json or zip.")]})
     if format == "zip":
@@ -295,7 +296,7 @@ def privacy_export(request: HttpRequest, contact_id: int, format: str = "json"):
     tags=["data protection"],
     description="Anonymise a contact irreversibly (GDPR Art. 17). Administrators only.",
 )
-def privacy_erase(request: HttpRequest, contact_id: int):
+def privacy_erase(request: HttpRequest, contact_id: Id):
     contact = privacy.erase(actor=request.user, contact_id=contact_id)
     return {"id": contact.pk, "erased": True}
 
@@ -416,12 +417,12 @@ def create_account(request: HttpRequest, payload: AccountIn):
 
 
 @router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
-def get_account(request: HttpRequest, account_id: int):
+def get_account(request: HttpRequest, account_id: Id):
     return account_out(selectors.account_detail(request.user, account_id), request.user)
 
 
 @router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"])
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch):
+def update_account(request: HttpRequest, account_id: Id, payload: AccountPatch):
     data = _payload(payload)
     version = requested_version(request, data.pop("version", None))
     services.account_update(actor=request.user, account_id=account_id, data=data, version=version)
@@ -429,7 +430,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, tags=["accounts"])
-def delete_account(request: HttpRequest, account_id: int):
+def delete_account(request: HttpRequest, account_id: Id):
     services.account_delete(actor=request.user, account_id=account_id)
     return Status(204, None)
 
@@ -437,7 +438,7 @@ def delete_account(request: HttpRequest, account_id: int):
 @router.post(
     "/accounts/{account_id}/restore", response={200: AccountOut, **ERRORS}, tags=["accounts"]
 )
-def restore_account(request: HttpRequest, account_id: int):
+def restore_account(request: HttpRequest, account_id: Id):
     services.account_restore(actor=request.user, account_id=account_id)
     return account_out(selectors.account_detail(request.user, account_id), request.user)
 
@@ -446,7 +447,7 @@ def restore_account(request: HttpRequest, account_id: int):
     "/accounts/{account_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["accounts"]
 )
 def account_history(
-    request: HttpRequest, account_id: int, limit: int = 100, before: int | None = None
+    request: HttpRequest, account_id: Id, limit: int = 100, before: Id | None = None
 ):
     selectors.account_detail(request.user, account_id, include_deleted=True)
     return [
@@ -563,14 +564,14 @@ def create_contact(request: HttpRequest, payload: ContactIn):
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def get_contact(request: HttpRequest, contact_id: int):
+def get_contact(request: HttpRequest, contact_id: Id):
     contact = selectors.contact_detail(request.user, contact_id)
     audit.log_record_view(request.user, "contact", contact.pk, channel="api")
     return contact_out(contact, request.user)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
+def update_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch):
     data = _payload(payload)
     version = requested_version(request, data.pop("version", None))
     services.contact_update(actor=request.user, contact_id=contact_id, data=data, version=version)
@@ -578,7 +579,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
-def delete_contact(request: HttpRequest, contact_id: int):
+def delete_contact(request: HttpRequest, contact_id: Id):
     services.contact_delete(actor=request.user, contact_id=contact_id)
     return Status(204, None)
 
@@ -586,7 +587,7 @@ def delete_contact(request: HttpRequest, contact_id: int):
 @router.post(
     "/contacts/{contact_id}/restore", response={200: ContactOut, **ERRORS}, tags=["contacts"]
 )
-def restore_contact(request: HttpRequest, contact_id: int):
+def restore_contact(request: HttpRequest, contact_id: Id):
     services.contact_restore(actor=request.user, contact_id=contact_id)
     return contact_out(selectors.contact_detail(request.user, contact_id), request.user)
 
@@ -595,7 +596,7 @@ def restore_contact(request: HttpRequest, contact_id: int):
     "/contacts/{contact_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["contacts"]
 )
 def contact_history(
-    request: HttpRequest, contact_id: int, limit: int = 100, before: int | None = None
+    request: HttpRequest, contact_id: Id, limit: int = 100, before: Id | None = None
 ):
     selectors.contact_detail(request.user, contact_id, include_deleted=True)
     return [
@@ -656,7 +657,7 @@ def create_relationship_type(request: HttpRequest, payload: RelationshipTypeIn):
     response={200: RelationshipTypeOut, **ERRORS},
     tags=["relationships"],
 )
-def update_relationship_type(request: HttpRequest, type_id: int, payload: RelationshipTypePatch):
+def update_relationship_type(request: HttpRequest, type_id: Id, payload: RelationshipTypePatch):
     return services.relationship_type_update(
         actor=request.user, type_id=type_id, data=payload.model_dump(exclude_unset=True)
     )
@@ -665,7 +666,7 @@ def update_relationship_type(request: HttpRequest, type_id: int, payload: Relati
 @router.delete(
     "/relationship-types/{type_id}", response={204: None, **ERRORS}, tags=["relationships"]
 )
-def delete_relationship_type(request: HttpRequest, type_id: int):
+def delete_relationship_type(request: HttpRequest, type_id: Id):
     services.relationship_type_delete(actor=request.user, type_id=type_id)
     return Status(204, None)
 
@@ -719,7 +720,7 @@ def relationship_out(rel: Relationship) -> dict[str, Any]:
 
 @router.get("/relationships", response={200: RelationshipList, **ERRORS}, tags=["relationships"])
 def list_relationships(
-    request: HttpRequest, account_id: int | None = None, contact_id: int | None = None
+    request: HttpRequest, account_id: Id | None = None, contact_id: Id | None = None
 ):
     queryset = selectors.relationships_visible_to(request.user)
     if account_id:
@@ -741,7 +742,7 @@ def create_relationship(request: HttpRequest, payload: RelationshipIn):
     response={200: RelationshipOut, **ERRORS},
     tags=["relationships"],
 )
-def get_relationship(request: HttpRequest, relationship_id: int):
+def get_relationship(request: HttpRequest, relationship_id: Id):
     rel = selectors.relationships_visible_to(request.user).filter(pk=relationship_id).first()
     if rel is None:
         raise NotFound()
@@ -751,7 +752,7 @@ def get_relationship(request: HttpRequest, relationship_id: int):
 @router.delete(
     "/relationships/{relationship_id}", response={204: None, **ERRORS}, tags=["relationships"]
 )
-def delete_relationship(request: HttpRequest, relationship_id: int):
+def delete_relationship(request: HttpRequest, relationship_id: Id):
     services.relationship_delete(actor=request.user, relationship_id=relationship_id)
     return Status(204, None)
 
@@ -804,8 +805,8 @@ class TimelineList(Schema):
 @router.get("/timeline-entries", response={200: TimelineList, **ERRORS}, tags=["timeline"])
 def list_timeline(
     request: HttpRequest,
-    account_id: int | None = None,
-    contact_id: int | None = None,
+    account_id: Id | None = None,
+    contact_id: Id | None = None,
     kind: str | None = None,
 ):
     queryset = selectors.timeline_entries_visible_to(request.user)
@@ -840,14 +841,14 @@ def _entry(request: HttpRequest, entry_id: int, *, include_deleted: bool = False
 @router.get(
     "/timeline-entries/{entry_id}", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
 )
-def get_timeline_entry(request: HttpRequest, entry_id: int):
+def get_timeline_entry(request: HttpRequest, entry_id: Id):
     return _entry(request, entry_id)
 
 
 @router.patch(
     "/timeline-entries/{entry_id}", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
 )
-def update_timeline_entry(request: HttpRequest, entry_id: int, payload: TimelinePatch):
+def update_timeline_entry(request: HttpRequest, entry_id: Id, payload: TimelinePatch):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     return services.timeline_entry_update(
@@ -856,7 +857,7 @@ def update_timeline_entry(request: HttpRequest, entry_id: int, payload: Timeline
 
 
 @router.delete("/timeline-entries/{entry_id}", response={204: None, **ERRORS}, tags=["timeline"])
-def delete_timeline_entry(request: HttpRequest, entry_id: int):
+def delete_timeline_entry(request: HttpRequest, entry_id: Id):
     services.timeline_entry_delete(actor=request.user, entry_id=entry_id)
     return Status(204, None)
 
@@ -867,7 +868,7 @@ def delete_timeline_entry(request: HttpRequest, entry_id: int):
     tags=["timeline"],
 )
 def timeline_entry_history(
-    request: HttpRequest, entry_id: int, limit: int = 100, before: int | None = None
+    request: HttpRequest, entry_id: Id, limit: int = 100, before: Id | None = None
 ):
     _entry(request, entry_id, include_deleted=True)
     return [change_out(c) for c in history_page("timeline_entry", entry_id, limit, before)]
@@ -876,5 +877,5 @@ def timeline_entry_history(
 @router.post(
     "/timeline-entries/{entry_id}/restore", response={200: TimelineOut, **ERRORS}, tags=["timeline"]
 )
-def restore_timeline_entry(request: HttpRequest, entry_id: int):
+def restore_timeline_entry(request: HttpRequest, entry_id: Id):
     return services.timeline_entry_restore(actor=request.user, entry_id=entry_id)

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from farley.core import entities, permissions, selectors, services, sharing
-from farley.core.apiutil import ERRORS, ChangeOut, api_page, change_out, requested_version
+from farley.core.apiutil import ERRORS, ChangeOut, Id, api_page, change_out, requested_version
 from farley.core.errors import NotFound
 from farley.core.history import history_for
 from farley.core.models import CustomFieldDefinition, SharingRule, Team, User
@@ -76,7 +76,7 @@ def me(request: HttpRequest):
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
-def get_user(request: HttpRequest, user_id: int):
+def get_user(request: HttpRequest, user_id: Id):
     user = User.objects.select_related("role").prefetch_related("teams").filter(pk=user_id).first()
     if user is None:
         raise NotFound()
@@ -125,7 +125,7 @@ def create_team(request: HttpRequest, payload: TeamIn):
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS}, tags=["teams"])
-def get_team(request: HttpRequest, team_id: int):
+def get_team(request: HttpRequest, team_id: Id):
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         raise NotFound()
@@ -133,20 +133,20 @@ def get_team(request: HttpRequest, team_id: int):
 
 
 @router.patch("/teams/{team_id}", response={200: TeamOut, **ERRORS}, tags=["teams"])
-def update_team(request: HttpRequest, team_id: int, payload: TeamPatch):
+def update_team(request: HttpRequest, team_id: Id, payload: TeamPatch):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     return services.team_update(actor=request.user, team_id=team_id, data=data, version=version)
 
 
 @router.delete("/teams/{team_id}", response={204: None, **ERRORS}, tags=["teams"])
-def delete_team(request: HttpRequest, team_id: int):
+def delete_team(request: HttpRequest, team_id: Id):
     services.team_delete(actor=request.user, team_id=team_id)
     return Status(204, None)
 
 
 @router.get("/teams/{team_id}/history", response={200: list[ChangeOut], **ERRORS}, tags=["teams"])
-def team_history(request: HttpRequest, team_id: int):
+def team_history(request: HttpRequest, team_id: Id):
     if not Team.objects.filter(pk=team_id).exists():
         raise NotFound()
     return [change_out(c) for c in history_for("team", team_id)[:500]]
@@ -224,7 +224,7 @@ def create_custom_field(request: HttpRequest, payload: CustomFieldIn):
 @router.get(
     "/custom-fields/{field_id}", response={200: CustomFieldOut, **ERRORS}, tags=["custom fields"]
 )
-def get_custom_field(request: HttpRequest, field_id: int):
+def get_custom_field(request: HttpRequest, field_id: Id):
     definition = CustomFieldDefinition.objects.filter(pk=field_id).first()
     if definition is None:
         raise NotFound()
@@ -234,7 +234,7 @@ def get_custom_field(request: HttpRequest, field_id: int):
 @router.patch(
     "/custom-fields/{field_id}", response={200: CustomFieldOut, **ERRORS}, tags=["custom fields"]
 )
-def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch):
+def update_custom_field(request: HttpRequest, field_id: Id, payload: CustomFieldPatch):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     return services.custom_field_update(
@@ -243,7 +243,7 @@ def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFiel
 
 
 @router.delete("/custom-fields/{field_id}", response={204: None, **ERRORS}, tags=["custom fields"])
-def delete_custom_field(request: HttpRequest, field_id: int):
+def delete_custom_field(request: HttpRequest, field_id: Id):
     services.custom_field_delete(actor=request.user, field_id=field_id)
     return Status(204, None)
 
@@ -319,7 +319,7 @@ class ShareOut(Schema):
 
 
 @router.get("/shares", response={200: list[ShareOut], **ERRORS}, tags=["sharing"])
-def list_shares(request: HttpRequest, entity: str, object_id: int):
+def list_shares(request: HttpRequest, entity: str, object_id: Id):
     """Whom one record is shared with (by hand or by a sharing rule)."""
     return list(sharing.shares_of(request.user, entity, object_id))
 
@@ -334,7 +334,7 @@ def create_share(request: HttpRequest, payload: ShareIn):
 
 
 @router.delete("/shares/{share_id}", response={204: None, **ERRORS}, tags=["sharing"])
-def delete_share(request: HttpRequest, share_id: int):
+def delete_share(request: HttpRequest, share_id: Id):
     sharing.share_delete(actor=request.user, share_id=share_id)
     return Status(204, None)
 
@@ -397,7 +397,7 @@ def create_rule(request: HttpRequest, payload: SharingRuleIn):
 @router.patch(
     "/sharing-rules/{rule_id}", response={200: SharingRuleOut, **ERRORS}, tags=["sharing"]
 )
-def update_rule(request: HttpRequest, rule_id: int, payload: SharingRulePatch):
+def update_rule(request: HttpRequest, rule_id: Id, payload: SharingRulePatch):
     data = payload.model_dump(exclude_unset=True)
     version = requested_version(request, data.pop("version", None))
     return rule_out(
@@ -406,6 +406,6 @@ def update_rule(request: HttpRequest, rule_id: int, payload: SharingRulePatch):
 
 
 @router.delete("/sharing-rules/{rule_id}", response={204: None, **ERRORS}, tags=["sharing"])
-def delete_rule(request: HttpRequest, rule_id: int):
+def delete_rule(request: HttpRequest, rule_id: Id):
     sharing.rule_delete(actor=request.user, rule_id=rule_id)
     return Status(204, None)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import Field
 
 from farley.core.errors import ValidationFailed
 from farley.core.models import ChangeRecord
 from farley.core.pagination import BadCursor, Page, keyset_page
 from farley.core.validation import Cleaner
+
+# A record id in a path or query parameter: what the database can hold (a larger number
+# made the database driver fail), and so what the spec says.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorBody(Schema):
@@ -66,6 +72,11 @@ def requested_version(request: HttpRequest, body_version: Any) -> Any:
 
 
 def query_params(request: HttpRequest) -> dict[str, str]:
+    """The query string as a dict; a parameter given twice is an error (only the last one
+    would count)."""
+    repeated = [key for key, values in request.GET.lists() if len(values) > 1]
+    if repeated:
+        raise ValidationFailed({key: [_("Give this parameter once.")] for key in repeated})
     return {key: request.GET.get(key, "") for key in request.GET}
 
 
