@@ -231,3 +231,24 @@ def test_a_quote_shared_from_its_page_is_visible_to_the_other_team(sales1, sales
     assert refused.status_code == 403
     quote.refresh_from_db()
     assert quote.title == "Geteilt"
+
+
+def test_a_quote_from_a_deal_in_the_form(sales1):
+    from tests.factories import make_opportunity
+
+    account, _ = make_customer(sales1)
+    deal = make_opportunity(sales1, account=account, name="Halle 3", currency="EUR",
+                            lines=[{"description": "Anlage", "quantity": "2", "unit_price": "500"}])  # fmt: skip
+    client = browser(sales1)
+    assert (
+        f"/quotes/new/?opportunity={deal.pk}"
+        in client.get(f"/opportunities/{deal.pk}/").content.decode()
+    )
+    form = client.get(f"/quotes/new/?opportunity={deal.pk}").content.decode()
+    assert 'value="Anlage"' in form and 'value="Halle 3"' in form
+    response = client.post("/quotes/new/", {
+        "account": f"{account.name} [{account.customer_number}]", "opportunity_id": deal.pk,
+        "title": "Halle 3", **_line_post(0, "Anlage", "2", "500"),
+    })  # fmt: skip
+    quote = Quote.objects.get()
+    assert response.status_code == 302 and quote.opportunity == deal and quote.net_total == 1000
