@@ -69,7 +69,7 @@ messages: install
 	msgfmt --check -o src/farley/locale/de/LC_MESSAGES/django.mo src/farley/locale/de/LC_MESSAGES/django.po
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/sales.py || status=1; exit $$status
 	$(BIN)/python bench/quote_pdf.py
 
 clean:
