@@ -393,12 +393,15 @@ def similar_accounts(user: User, company_name: str) -> list[tuple[Account, float
     if len(core.replace(" ", "")) < 2:
         return []
     visible = contact_selectors.accounts_visible_to(user)
-    ids = {hit.object_id for hit in search(user, core, entities=["account"], limit=30)}
-    longest = max(re.findall(r"\w+", company_name) or [""], key=len)
-    name_q = Q(name__iexact=company_name.strip())
-    if len(longest) >= 3:
-        name_q |= Q(name__icontains=longest)
-    candidates = list(visible.filter(Q(pk__in=ids) | name_q).order_by("name", "pk")[:60])
+    # The search index (trigram, typo-tolerant) holds names folded: "Müller" as "muller".
+    # Ask for the umlauts spelt out and folded both; an exact name is found by its index.
+    queries = {core, re.sub(r"([aou])e", r"\1", core)}
+    ids: set[int] = set()
+    for query in queries:
+        ids |= {hit.object_id for hit in search(user, query, entities=["account"], limit=30)}
+    candidates = list(
+        visible.filter(Q(pk__in=ids) | Q(name=company_name.strip())).order_by("name", "pk")[:60]
+    )
     scored = [(a, name_similarity(company_name, a.name)) for a in candidates]
     return sorted(
         [(a, s) for a, s in scored if s >= SIMILAR_NAME], key=lambda pair: (-pair[1], pair[0].name)
@@ -418,9 +421,12 @@ def duplicates_of(user: User, lead: Lead) -> Duplicates:
             _add(accounts, account, score, _("similar name (%(score)d %%)") % {"score": score})
     channel_q = Q()
     if lead.email:
-        for contact in visible_contacts.filter(emails__address__iexact=lead.email).distinct()[:20]:
+        # Every email is stored in lower case (the services' cleaner), so the equality on
+        # the indexed column ignores the case.
+        email = lead.email.lower()
+        for contact in visible_contacts.filter(emails__address=email).distinct()[:20]:
             _add(contacts, contact, 100, _("same email"))
-        channel_q |= Q(emails__address__iexact=lead.email)
+        channel_q |= Q(emails__address=email)
     if lead.phone:
         phones = Q(phones__number=lead.phone)
         if not sensitive.may_see(user, "contact"):

@@ -206,16 +206,9 @@ def lead_title(lead: Lead) -> str:
 
 
 def _index_lead(lead: Lead) -> None:
-    subtitle = " · ".join(
-        p
-        for p in [
-            str(_("Lead")),
-            lead.company_name if lead.full_name else "",
-            lead.city,
-            str(lead.get_status_display()),
-        ]
-        if p
-    )
+    # No translated words in the index (whoever saves last would set its language); the
+    # search results tell leads apart by their icon.
+    subtitle = " · ".join(p for p in [lead.company_name if lead.full_name else "", lead.city] if p)
     search.index_document(
         entity="lead",
         object_id=lead.pk,
