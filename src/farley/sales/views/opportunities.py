@@ -75,11 +75,10 @@ def _filter_context(request: HttpRequest) -> dict[str, Any]:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     permissions.require(request.user, "view", ENTITY)
     params = {k: v for k, v in request.GET.items() if k != "cols"}
-    try:
-        queryset, _fields, _descending = selectors.filtered_list(request.user, params)
-        totals = selectors.totals(queryset)
-    except ValidationFailed:  # pragma: no cover - the lax list drops nothing it cannot read
-        totals = []
+    # The page ignores filters it cannot read (the API refuses them); the totals cover every
+    # deal that matches, not only this page.
+    queryset, _fields, _descending = selectors.filtered_list(request.user, params)
+    totals = selectors.totals(queryset)
     page = selectors.list_page(request.user, params)
     selectors.mark_stale(page.items)
     context = {
