@@ -252,3 +252,20 @@ def test_a_quote_from_a_deal_in_the_form(sales1):
     })  # fmt: skip
     quote = Quote.objects.get()
     assert response.status_code == 302 and quote.opportunity == deal and quote.net_total == 1000
+
+
+def test_deleted_quotes_and_orders_are_listed_in_the_trash_and_restored(sales1):
+    client = browser(sales1)
+    quote = make_quote(sales1, title="Weg damit")
+    order = make_order(sales1, erp_reference="ERP-WEG")
+    client.post(f"/quotes/{quote.pk}/delete/")
+    client.post(f"/orders/{order.pk}/delete/")
+    assert "Weg damit" not in client.get("/quotes/").content.decode()
+    assert "Weg damit" in client.get("/quotes/?trash=1").content.decode()
+    assert "ERP-WEG" not in client.get("/orders/").content.decode()
+    assert "ERP-WEG" in client.get("/orders/?trash=1").content.decode()
+    assert "This quote is in the trash." in client.get(f"/quotes/{quote.pk}/").content.decode()
+    client.post(f"/quotes/{quote.pk}/restore/")
+    client.post(f"/orders/{order.pk}/restore/")
+    assert "Weg damit" in client.get("/quotes/").content.decode()
+    assert "ERP-WEG" in client.get("/orders/").content.decode()

@@ -77,8 +77,14 @@ def filter_orders(queryset: QuerySet[Order], params: dict[str, Any], *, strict: 
     return queryset
 
 
-def order_list(user: User, params: dict[str, Any], *, strict: bool = False) -> QuerySet[Order]:
-    queryset = orders_visible_to(user).select_related("account", "contact", "owner")
+def order_list(
+    user: User, params: dict[str, Any], *, strict: bool = False, trash: bool = False
+) -> QuerySet[Order]:
+    """The list (UI and API); ``trash``: only the deleted orders, to restore them."""
+    visible = orders_visible_to(user, include_deleted=trash)
+    if trash:
+        visible = visible.filter(deleted_at__isnull=False)
+    queryset = visible.select_related("account", "contact", "owner")
     return filter_orders(queryset, params, strict=strict)
 
 

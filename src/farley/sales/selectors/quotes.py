@@ -125,10 +125,14 @@ def filter_quotes(queryset: QuerySet[Quote], params: dict[str, Any], *, strict: 
     return queryset
 
 
-def quote_list(user: User, params: dict[str, Any], *, strict: bool = False) -> QuerySet[Quote]:
-    queryset = with_current_status(quotes_visible_to(user)).select_related(
-        "account", "contact", "owner"
-    )
+def quote_list(
+    user: User, params: dict[str, Any], *, strict: bool = False, trash: bool = False
+) -> QuerySet[Quote]:
+    """The list (UI and API); ``trash``: only the deleted quotes, to restore them."""
+    visible = quotes_visible_to(user, include_deleted=trash)
+    if trash:
+        visible = visible.filter(deleted_at__isnull=False)
+    queryset = with_current_status(visible).select_related("account", "contact", "owner")
     return filter_quotes(queryset, params, strict=strict)
 
 

@@ -42,10 +42,11 @@ STATUS_BADGES = {
 def order_list(request: HttpRequest) -> HttpResponse:
     permissions.require(request.user, "view", ENTITY)
     params = {k: v for k, v in request.GET.items() if k in selectors.ORDER_FILTERS and v}
+    trash = request.GET.get("trash") == "1"
     try:
-        queryset = selectors.order_list(request.user, params)
+        queryset = selectors.order_list(request.user, params, trash=trash)
     except ValidationFailed:
-        params, queryset = {}, selectors.order_list(request.user, {})
+        params, queryset = {}, selectors.order_list(request.user, {}, trash=trash)
     page = Paginator(queryset.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -54,6 +55,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "sales/orders/list.html",
         {
             "nav": "orders",
+            "trash": trash,
             "page": page,
             "params": params,
             "statuses": OrderStatus.choices,

@@ -63,10 +63,11 @@ def _conflict() -> str:
 def quote_list(request: HttpRequest) -> HttpResponse:
     permissions.require(request.user, "view", ENTITY)
     params = {k: v for k, v in request.GET.items() if k in selectors.QUOTE_FILTERS and v}
+    trash = request.GET.get("trash") == "1"
     try:
-        queryset = selectors.quote_list(request.user, params)
+        queryset = selectors.quote_list(request.user, params, trash=trash)
     except ValidationFailed:
-        params, queryset = {}, selectors.quote_list(request.user, {})
+        params, queryset = {}, selectors.quote_list(request.user, {}, trash=trash)
     page = Paginator(queryset.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -75,6 +76,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
         "sales/quotes/list.html",
         {
             "nav": "quotes",
+            "trash": trash,
             "page": page,
             "params": params,
             "statuses": QuoteStatus.choices,
