@@ -153,7 +153,7 @@ def test_changes_and_runs_are_in_the_audit_log(admin, people):
         .values_list("action", flat=True)
     )
     assert actions == ["create", "update", "update", "delete"]
-    assert audit.kind_label("retention_policy") == "retention policies"
+    assert audit.kind_label("retention_policy") == "retention policy"
 
 
 # --- API -----------------------------------------------------------------------------------------

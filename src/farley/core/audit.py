@@ -20,14 +20,14 @@ from farley.core.models import AccessLog, ChangeAction, ChangeRecord, User
 
 # The administrative things whose changes form the audit log, with their labels.
 ADMIN_KINDS = {
-    "user": _("users"),
-    "role": _("roles"),
-    "team": _("teams"),
-    "api_token": _("API tokens"),
-    "sharing_rule": _("sharing rules"),
-    "custom_field": _("custom fields"),
+    "user": _("user"),
+    "role": _("role"),
+    "team": _("team"),
+    "api_token": _("API token"),
+    "sharing_rule": _("sharing rule"),
+    "custom_field": _("custom field"),
     "processing_register": _("register of processing"),
-    "retention_policy": _("retention policies"),
+    "retention_policy": _("retention policy"),
 }
 ADMIN_ENTITIES = tuple(ADMIN_KINDS)
 
