@@ -274,10 +274,10 @@ def test_board_columns_count_and_sum_with_filters(signed_in, sales1, manager):
 
 def test_board_pages_its_columns(signed_in, sales1):
     account = make_account(sales1)
-    for i in range(55):
+    for i in range(35):
         make_opportunity(sales1, account=account, name=f"Karte {i:02d}")
     page = signed_in.get("/opportunities/board/").content.decode()
-    assert page.count('class="board-card ') == 50
+    assert page.count('class="board-card ') == 30
     cursor = re.search(r"cursor=([^&\"]+)", page).group(1)
     column = stage("Qualification")
     more = signed_in.get(
@@ -287,7 +287,7 @@ def test_board_pages_its_columns(signed_in, sales1):
     assert more.count('class="board-card ') == 5
     assert 'hx-swap-oob="true"' in more and "Show more" not in more
     shown = re.findall(r"Karte \d\d", page + more)
-    assert len(set(shown)) == 55
+    assert len(set(shown)) == 35
 
 
 @pytest.mark.parametrize("deals", [3, 40])

@@ -53,7 +53,7 @@ from farley.sales.models import (
 )
 
 ENTITY = "opportunity"
-BOARD_PAGE = 50
+BOARD_PAGE = 30
 MAX_LIMIT = 200
 CENT = Decimal("0.01")
 
