@@ -44,6 +44,7 @@ def test_sending_emails_the_pdf_and_logs_it_on_the_timeline(sales1, smtp):
         message["Subject"]
     )
     assert "Erika Mustermann" in message.get_body(("plain",)).get_content()
+    assert message["Reply-To"] == sales1.email  # answers go to the sender
     filename, text = _pdf_text(message)
     assert filename == f"{quote.number}.pdf"
     assert quote.number in text and "Schaltschrank" in text and "3.570,00 €" in text

@@ -435,7 +435,10 @@ def quote_send(
         c.raise_if_invalid()
         pdf = quote_pdf(quote, selectors.quote_lines(quote))
         _set_status(actor, quote, QuoteStatus.SENT, sent_at=timezone.now())
-        email = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        email = EmailMessage(
+            subject, body, settings.DEFAULT_FROM_EMAIL, [address],
+            reply_to=[actor.email] if actor.email else None,
+        )  # fmt: skip
         email.attach(quote_pdf_name(quote), pdf, "application/pdf")
         try:
             email.send(fail_silently=False)

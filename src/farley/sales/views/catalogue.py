@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from farley.core.errors import Conflict, ValidationFailed
 from farley.sales.models import PriceList, Product, ProductUnit, TaxRate
@@ -194,19 +193,10 @@ def price_list_edit(request: HttpRequest, price_list_id: int) -> HttpResponse:
     return _price_list_form(request, selectors.price_list_detail(request.user, price_list_id))
 
 
-@login_required
-@require_POST
-def product_deactivate(request: HttpRequest, product_id: int) -> HttpResponse:
-    services.product_deactivate(actor=request.user, product_id=product_id)
-    messages.success(request, _("The product was deactivated."))
-    return redirect("sales:product_list")
-
-
 urlpatterns = [
     path("products/", product_list, name="product_list"),
     path("products/new/", product_create, name="product_create"),
     path("products/<int:product_id>/edit/", product_edit, name="product_edit"),
-    path("products/<int:product_id>/deactivate/", product_deactivate, name="product_deactivate"),
     path("price-lists/", price_list_list, name="price_list_list"),
     path("price-lists/new/", price_list_create, name="price_list_create"),
     path("price-lists/<int:price_list_id>/", price_list_detail, name="price_list_detail"),
