@@ -70,7 +70,6 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/sales.py || status=1; exit $$status
-	$(BIN)/python bench/quote_pdf.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
