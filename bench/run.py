@@ -280,6 +280,13 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex((HOST, port)) != 0
 
 
+def _free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
 def _farley(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(BIN / "farley"), *args],
@@ -383,13 +390,14 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     sales_token = _farley(env, "createtoken", sales["email"], "--name", "bench")
     sales_token = sales_token.splitlines()[-1].strip()
 
-    if not _port_free(args.port):
-        raise RuntimeError(f"port {args.port} on {HOST} is in use; pass --port")
-    base = f"http://{HOST}:{args.port}"
+    port = args.port if _port_free(args.port) else _free_port()
+    if port != args.port:
+        print(f"   port {args.port} is in use; serving on {port}", flush=True)
+    base = f"http://{HOST}:{port}"
     log_path = BENCH_VAR / f"server-{size}.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [str(BIN / "farley"), "serve", "--host", HOST, "--port", str(args.port)],
+            [str(BIN / "farley"), "serve", "--host", HOST, "--port", str(port)],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

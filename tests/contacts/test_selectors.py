@@ -583,13 +583,22 @@ def territory(admin, sales1, sales2, team1, team2):
     )  # fmt: skip
 
 
+@pytest.fixture(params=[True, False], ids=["union", "one filter"])
+def union(request, monkeypatch):
+    """Both ways of applying the visibility to a page, on either database."""
+    monkeypatch.setattr(selectors, "union_pages", lambda: request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("sort", ["name", "-name", "city", "-last_interaction", "postal_code"])
 @pytest.mark.parametrize(
     "params",
     [{}, {"postal_code": "10"}, {"postal_code": "28"}, {"city": "Bremen", "tag": "vip"},
      {"q": "e", "postal_code_from": "10000", "postal_code_to": "19999"}, {"owner": "1"}],
 )  # fmt: skip
-def test_a_restricted_users_pages_are_the_visible_filtered_list(territory, sales1, params, sort):
+def test_a_restricted_users_pages_are_the_visible_filtered_list(
+    territory, sales1, params, sort, union
+):
     """The pages are made from the first rows of each way of seeing a record (own, team's,
     shared with the user, shared with the team), shares narrowed by the address and tag filters
     first; together they are exactly the visible, filtered list, page by page."""
@@ -612,7 +621,7 @@ def test_a_restricted_users_pages_are_the_visible_filtered_list(territory, sales
     assert len(expected) < Contact.objects.count()
 
 
-def test_a_restricted_users_list_page_is_one_query_for_the_records(territory, sales1):
+def test_a_restricted_users_list_page_is_one_query_for_the_records(territory, sales1, union):
     user = fresh(sales1)
     with CaptureQueriesContext(connection) as ctx:
         page = selectors.list_page("contact", user, {"postal_code": "28", "limit": "50"})
