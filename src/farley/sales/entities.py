@@ -1,13 +1,37 @@
 """Registers the sales entities with core (history, search, custom fields, permissions,
 sharing, trash and the security suite): leads, opportunities, quotes, orders."""
 
-# --- opportunities (deals) ---
+from functools import partial
+
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from farley.core.entities import Entity, register
-from farley.sales.models import Opportunity
-from farley.sales.selectors.opportunities import criteria_q as _opportunity_criteria
+from farley.core.errors import ValidationFailed
+from farley.sales.models import Lead, Opportunity, Order, OrderStatus, Quote, QuoteStatus
+from farley.sales.selectors.leads import RULE_FILTERS as LEAD_RULE_FILTERS
+from farley.sales.selectors.leads import criteria_q as lead_criteria_q
+from farley.sales.selectors.opportunities import criteria_q as opportunity_criteria_q
+from farley.sales.services.leads import lead_restore
 from farley.sales.services.opportunities import opportunity_restore
+from farley.sales.services.orders import order_restore
+from farley.sales.services.quotes import quote_restore
+
+LEAD = register(
+    Entity(
+        key="lead",
+        model=Lead,
+        label=_("Lead"),
+        label_plural=_("Leads"),
+        url_name="sales:lead_detail",
+        restore=lead_restore,
+        search_fields=("first_name", "last_name", "company_name", "email", "phone"),
+        filter_q=lead_criteria_q,
+        rule_filters=LEAD_RULE_FILTERS,
+        ui_paths=("/leads/{id}/", "/leads/{id}/edit/", "/leads/{id}/convert/"),
+        api_path="/api/v1/leads",
+    )
+)
 
 OPPORTUNITY = register(
     Entity(
@@ -18,25 +42,13 @@ OPPORTUNITY = register(
         url_name="sales:opportunity_detail",
         restore=opportunity_restore,
         search_fields=("name", "account__name"),
-        filter_q=_opportunity_criteria,
+        filter_q=opportunity_criteria_q,
         rule_filters=(("pipeline", _("Pipeline (id)")), ("status", _("Status (open, won, lost)"))),
         ui_paths=("/opportunities/{id}/", "/opportunities/{id}/edit/"),
         api_path="/api/v1/opportunities",
     )
 )
 
-# --- quotes and orders ----------------------------------------------------------------------
-
-from functools import partial  # noqa: E402
-
-from django.db.models import Q  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from farley.core.entities import Entity, register  # noqa: E402
-from farley.core.errors import ValidationFailed  # noqa: E402
-from farley.sales.models import Order, OrderStatus, Quote, QuoteStatus  # noqa: E402
-from farley.sales.services.orders import order_restore  # noqa: E402
-from farley.sales.services.quotes import quote_restore  # noqa: E402
 
 DOCUMENT_RULE_FILTERS = (
     ("country", _("Country of the account")),
@@ -88,32 +100,5 @@ ORDER = register(
         rule_filters=DOCUMENT_RULE_FILTERS,
         ui_paths=("/orders/{id}/", "/orders/{id}/edit/"),
         api_path="/api/v1/orders",
-    )
-)
-
-
-# --- leads ----------------------------------------------------------------------------------
-
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from farley.core.entities import Entity, register  # noqa: E402
-from farley.sales.models import Lead  # noqa: E402
-from farley.sales.selectors.leads import RULE_FILTERS as LEAD_RULE_FILTERS  # noqa: E402
-from farley.sales.selectors.leads import criteria_q as lead_criteria_q  # noqa: E402
-from farley.sales.services.leads import lead_restore  # noqa: E402
-
-LEAD = register(
-    Entity(
-        key="lead",
-        model=Lead,
-        label=_("Lead"),
-        label_plural=_("Leads"),
-        url_name="sales:lead_detail",
-        restore=lead_restore,
-        search_fields=("first_name", "last_name", "company_name", "email", "phone"),
-        filter_q=lead_criteria_q,
-        rule_filters=LEAD_RULE_FILTERS,
-        ui_paths=("/leads/{id}/", "/leads/{id}/edit/", "/leads/{id}/convert/"),
-        api_path="/api/v1/leads",
     )
 )
