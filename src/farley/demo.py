@@ -985,9 +985,18 @@ def generate(*, contacts: int = 300, seed: int = 42) -> str:
                 )
                 counts["timeline"] += 1
 
+        # Sales ---------------------------------------------------------------------------
+        from farley.sales import demo as sales_demo
+
+        sales = sales_demo.generate(
+            rng=rng, admin=admin, owners=owners, accounts=[i.account for i in infos], fake=fake_de
+        )
+
     seconds = time.monotonic() - started
     return (
         f"Demo data: {counts['accounts']} accounts, {counts['contacts']} contacts, "
         f"{counts['relationships']} relationships, {counts['timeline']} timeline entries, "
+        f"{sales['leads']} leads, {sales['deals']} deals, {sales['quotes']} quotes, "
+        f"{sales['orders']} orders, "
         f"{len(users)} demo users ({new_users} new, random passwords) in {seconds:.1f} s."
     )
