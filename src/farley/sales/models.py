@@ -136,7 +136,7 @@ class AssignmentRule(models.Model):
     whose territory (countries, postal-code range, industry prefix) matches the lead."""
 
     name = models.CharField(_("name"), max_length=120)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     active = models.BooleanField(_("active"), default=True)
     method = models.CharField(_("method"), max_length=20, choices=AssignmentMethod.choices)
     team = models.ForeignKey(
@@ -167,7 +167,7 @@ class AssignmentRule(models.Model):
 
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     is_default = models.BooleanField(_("default"), default=False)
     active = models.BooleanField(_("active"), default=True)
     stale_after_days = models.PositiveIntegerField(
@@ -191,7 +191,7 @@ class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=120)
     name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     probability = models.PositiveSmallIntegerField(_("win probability (%)"), default=10)
     kind = models.CharField(
         _("kind"), max_length=4, choices=StageKind.choices, default=StageKind.OPEN
@@ -218,7 +218,7 @@ class Stage(models.Model):
 class LossReason(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
-    order = models.PositiveIntegerField(_("order"), default=100)
+    order = models.PositiveIntegerField(_("sort order"), default=100)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
