@@ -251,7 +251,9 @@ class Target:
 
 
 # The fields that name the kind of record something hangs on: a collection may refuse some
-# kinds (relationships link accounts and contacts only); then it is skipped for that kind.
+# kinds (relationships link accounts and contacts only), or a field named like a reference
+# means something else (a team's ``lead_id`` is a user, not a lead); then the collection is
+# skipped for that kind.
 KINDS = ("entity", "from_type", "to_type")
 
 
@@ -311,7 +313,7 @@ def store_everything(admin) -> list[Target]:
                 continue
             fixed = {k: v for k, v in references.items() if k in props}
             try:
-                store(api, path, fixed=fixed, refs_may_fail=KINDS)
+                store(api, path, fixed=fixed, refs_may_fail=(*KINDS, f"{key}_id", "object_id"))
             except NotApplicable as reason:
                 skipped.append(str(reason))  # explicitly: the collection is not for this kind
                 continue

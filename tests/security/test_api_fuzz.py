@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import os
+import tempfile
 from typing import Any
 
 import pytest
@@ -68,8 +69,11 @@ TYPED = {"from_id": "from_type", "to_id": "to_type", "object_id": "entity"}
 
 
 @pytest.fixture(scope="module")
-def media_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("media"))
+def media_root():
+    # Not under pytest's base temp: another pytest run on the machine may prune that while a
+    # long hunt still reads the files.
+    with tempfile.TemporaryDirectory(prefix="farley-fuzz-media-") as path:
+        yield path
 
 
 @pytest.fixture(autouse=True)
