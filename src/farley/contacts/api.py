@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status, UploadedFile
-from pydantic import ConfigDict
+from pydantic import ConfigDict, WithJsonSchema
 
 from farley.contacts import privacy, selectors, services, transfer
 from farley.contacts.models import Account, Contact, Relationship, RelationshipType, TimelineEntry
@@ -192,6 +192,9 @@ TRANSFER_DOC = (
 )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _export(request: HttpRequest, entity: str, format: str) -> HttpResponse:
     if format not in transfer.FORMATS:
         raise ValidationFailed({"format": [_("Choose csv or xlsx.")]})
@@ -201,7 +204,7 @@ def _export(request: HttpRequest, entity: str, format: str) -> HttpResponse:
     if format == "xlsx":
         response = HttpResponse(
             transfer.xlsx_bytes(columns, rows, f"{entity}s"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=XLSX,
         )
     else:
         response = StreamingHttpResponse(
@@ -228,10 +231,29 @@ def _import(request: HttpRequest, entity: str, file: UploadedFile, dry_run: bool
     }
 
 
+# What the exports answer, for the spec (a file, not JSON); the format is checked by the
+# service, with a translated message.
+ExportFormat = Annotated[str, WithJsonSchema({"type": "string", "enum": list(transfer.FORMATS)})]
+EXPORT_FILES = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
+}
+
+
 @router.get(
-    "/accounts/export", response={200: None, **ERRORS}, tags=["accounts"], description=TRANSFER_DOC
+    "/accounts/export",
+    response={200: None, **ERRORS},
+    tags=["accounts"],
+    description=TRANSFER_DOC,
+    openapi_extra=EXPORT_FILES,
 )
-def export_accounts(request: HttpRequest, format: str = "csv"):
+def export_accounts(request: HttpRequest, format: ExportFormat = "csv"):
     return _export(request, "account", format)
 
 
@@ -246,9 +268,13 @@ def import_accounts(request: HttpRequest, file: File[UploadedFile], dry_run: boo
 
 
 @router.get(
-    "/contacts/export", response={200: None, **ERRORS}, tags=["contacts"], description=TRANSFER_DOC
+    "/contacts/export",
+    response={200: None, **ERRORS},
+    tags=["contacts"],
+    description=TRANSFER_DOC,
+    openapi_extra=EXPORT_FILES,
 )
-def export_contacts(request: HttpRequest, format: str = "csv"):
+def export_contacts(request: HttpRequest, format: ExportFormat = "csv"):
     return _export(request, "contact", format)
 
 
@@ -276,8 +302,19 @@ class ErasedOut(Schema):
     tags=["data protection"],
     description="Everything stored about a contact (GDPR Art. 15): `format=json` (default) or "
     "`zip` (data.json and attachments). Needs the contact permissions export and sensitive.",
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }
+    },
 )
-def privacy_export(request: HttpRequest, contact_id: Id, format: str = "json"):
+def privacy_export(
+    request: HttpRequest,
+    contact_id: Id,
+    format: Annotated[str, WithJsonSchema({"type": "string", "enum": ["json", "zip"]})] = "json",
+):
     if format not in ("json", "zip"):
         raise ValidationFailed({"format": [_("Choose json or zip.")]})
     if format == "zip":
