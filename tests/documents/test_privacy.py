@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from farley.contacts import privacy
 from farley.documents import services
@@ -41,11 +42,23 @@ def test_the_access_export_zip_holds_the_files(admin, person_with_file):
     assert archive.read(listed["path"]) == pdf_bytes("Fenja Fotografin")
 
 
-def test_an_erasure_deletes_the_files(admin, person_with_file):
+def test_an_erasure_deletes_the_files(admin, person_with_file, django_capture_on_commit_callbacks):
     contact, attachment = person_with_file
     path = Path(attachment.file.path)
-    privacy.erase(actor=admin, contact_id=contact.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.erase(actor=admin, contact_id=contact.pk)
     assert not path.exists()
     row = Attachment.objects.get()
     assert (row.name, row.file.name, row.sha256, row.erased) == ("[erased]", "", "", True)
     assert "Fenja" not in json.dumps(privacy.access_export(actor=admin, contact_id=contact.pk))
+
+
+def test_a_failed_erasure_keeps_the_files(admin, person_with_file):
+    """The bytes go only when the erasure is committed (found by the API fuzzing: a rolled-back
+    erasure left rows pointing to deleted files, and downloading them answered 500)."""
+    contact, attachment = person_with_file
+    with pytest.raises(RuntimeError), transaction.atomic():
+        privacy.erase(actor=admin, contact_id=contact.pk)
+        raise RuntimeError("a later step fails")
+    assert Path(attachment.file.path).exists()
+    assert Attachment.objects.get().erased is False

@@ -139,7 +139,10 @@ def erase_files(entity: str, object_id: int) -> int:
     count = 0
     for attachment in Attachment.objects.filter(entity=entity, object_id=object_id, erased=False):
         if attachment.file.name:
-            attachment.file.storage.delete(attachment.file.name)
+            # The bytes go when the erasure is committed: an erasure that fails later keeps
+            # them, as it keeps the rows that point to them (else downloads would fail).
+            name, storage = attachment.file.name, attachment.file.storage
+            transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
         attachment.file = ""
         attachment.name = "[erased]"
         attachment.description = ""
