@@ -74,3 +74,13 @@ def test_readers_see_files_without_upload_form(client, admin, reader):
     assert "a.pdf" in page and 'type="file"' not in page
     attachment = Attachment.objects.get()
     assert client.post(f"/files/{attachment.pk}/remove/").status_code == 403
+
+
+def test_a_file_lost_from_the_storage_answers_not_found(client, sales1):
+    contact = make_contact(sales1, last_name="Verloren")
+    client.force_login(sales1)
+    client.post(f"/files/contact/{contact.pk}/", {"file": SimpleUploadedFile("a.pdf", pdf_bytes())})
+    attachment = Attachment.objects.get()
+    attachment.file.storage.delete(attachment.file.name)
+    response = client.get(f"/files/{attachment.pk}/download/")
+    assert response.status_code == 404

@@ -89,7 +89,7 @@ def attachment_download(request: HttpRequest, attachment_id: int):
             detail=f"file {attachment.pk}",
         )  # fmt: skip
     response = FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        selectors.open_file(attachment), as_attachment=True, filename=attachment.name,
         content_type=attachment.content_type,
     )  # fmt: skip
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"

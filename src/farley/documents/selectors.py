@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from farley.core import entities
 from farley.core.errors import NotFound
@@ -52,3 +53,12 @@ def attachment_for(user: User, attachment_id: int, *, removed: bool = False) -> 
         raise NotFound()
     parent_record(user, attachment.entity, attachment.object_id, include_deleted=True)
     return attachment
+
+
+def open_file(attachment: Attachment):
+    """The stored bytes of a file, open for reading; 404 if the storage has lost them (e.g.
+    a backup restored without its media folder)."""
+    try:
+        return attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise NotFound(_("The file is missing from the storage.")) from None

@@ -57,7 +57,7 @@ def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
             request.user, "contact", attachment.object_id, "view", detail=f"file {attachment.pk}"
         )
     response = FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        selectors.open_file(attachment), as_attachment=True, filename=attachment.name,
         content_type=attachment.content_type,
     )  # fmt: skip
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
