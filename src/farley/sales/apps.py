@@ -12,4 +12,5 @@ class SalesConfig(AppConfig):
         from farley.sales import (
             entities,  # noqa: F401  (registers leads, deals, quotes, orders)
             panels,  # noqa: F401  (the sales panels of the 360 pages)
+            signals,  # noqa: F401  (timeline entries count as activity on deals)
         )
