@@ -9,6 +9,19 @@ from farley.contacts.models import Account, Contact
 from farley.contacts.selectors import criteria_q
 from farley.core.entities import Entity, register
 
+
+def _restore_account(**kwargs):
+    from farley.contacts.services import account_restore
+
+    return account_restore(**kwargs)
+
+
+def _restore_contact(**kwargs):
+    from farley.contacts.services import contact_restore
+
+    return contact_restore(**kwargs)
+
+
 RULE_FILTERS = (
     ("country", _("Country")),
     ("postal_code", _("Postal code starts with")),
@@ -25,6 +38,7 @@ ACCOUNT = register(
         label=_("Account"),
         label_plural=_("Accounts"),
         url_name="contacts:account_detail",
+        restore=_restore_account,
         filter_q=partial(criteria_q, "account"),
         rule_filters=RULE_FILTERS,
         ui_paths=("/accounts/{id}/", "/accounts/{id}/edit/", "/accounts/{id}/?partial=timeline"),
@@ -38,6 +52,7 @@ CONTACT = register(
         label=_("Contact"),
         label_plural=_("Contacts"),
         url_name="contacts:contact_detail",
+        restore=_restore_contact,
         filter_q=partial(criteria_q, "contact"),
         rule_filters=RULE_FILTERS,
         ui_paths=(

@@ -479,17 +479,22 @@ def record_history(record: Account | Contact, user: User | None = None, limit: i
     return with_change_lines(entity, changes)
 
 
-def trash(user: User, limit: int = 200) -> list[Account | Contact]:
-    accounts = list(
-        accounts_visible_to(user, include_deleted=True)
-        .filter(deleted_at__isnull=False)
-        .select_related("deleted_by")
-        .order_by("-deleted_at")[:limit]
-    )
-    contacts = list(
-        contacts_visible_to(user, include_deleted=True)
-        .filter(deleted_at__isnull=False)
-        .select_related("deleted_by")
-        .order_by("-deleted_at")[:limit]
-    )
-    return sorted(accounts + contacts, key=lambda r: r.deleted_at, reverse=True)[:limit]
+def trash(user: User, limit: int = 200) -> list[Any]:
+    """The newest deleted records of every registered entity the user may see (each with
+    ``.entity``, its registry entry), newest first."""
+    from farley.core import entities
+
+    found = []
+    for entity in entities.all_entities():
+        if entity.restore is None:
+            continue
+        records = (
+            visible_records(entity.model.objects.all(), user, include_deleted=True)
+            .filter(deleted_at__isnull=False)
+            .select_related("deleted_by")
+            .order_by("-deleted_at")[:limit]
+        )
+        for record in records:
+            record.entity = entity
+            found.append(record)
+    return sorted(found, key=lambda r: r.deleted_at, reverse=True)[:limit]

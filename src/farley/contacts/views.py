@@ -677,16 +677,21 @@ def record_delete(request: HttpRequest, entity: str, record_id: int) -> HttpResp
 @login_required
 @require_POST
 def record_restore(request: HttpRequest, entity: str, record_id: int) -> HttpResponse:
-    restore = services.account_restore if entity == "account" else services.contact_restore
+    """Restore a deleted record of any registered entity (from the trash)."""
+    from farley.core import entities
+
+    if entity not in entities.registered_keys() or entities.get(entity).restore is None:
+        raise Http404
+    registered = entities.get(entity)
     try:
-        restore(actor=request.user, **{f"{entity}_id": record_id})
+        registered.restore(actor=request.user, **{f"{entity}_id": record_id})
     except NotFound as exc:
         return _denied(exc)
     except Forbidden as exc:
         messages.error(request, exc.message)
         return redirect("contacts:trash")
     messages.success(request, _("Restored."))
-    return redirect(f"contacts:{entity}_detail", record_id)
+    return redirect(registered.url_name, record_id)
 
 
 @login_required
