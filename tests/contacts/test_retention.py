@@ -46,7 +46,7 @@ def people(admin):
                 addresses=[{"postal_code": "1010", "city": "Wien", "country": "AT"}],
             ),
             months=40,
-        ),  # fmt: skip
+        ),
         "active": _age(make_contact(admin, last_name="Aktiv"), months=3),
     }
 

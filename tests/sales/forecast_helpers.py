@@ -46,8 +46,6 @@ def make_pipeline(name: str, stages: list[tuple[str, int, str]]) -> Pipeline:
     return pipeline
 
 
-
-
 def deal(
     owner: User,
     in_stage: Stage,

@@ -35,7 +35,9 @@ urlpatterns = [
     path("relationship-targets/", views.relationship_targets, name="relationship_targets"),
     path("<entity:entity>s/<int:record_id>/delete/", views.record_delete, name="record_delete"),
     path("<entity:entity>s/<int:record_id>/restore/", views.record_restore, name="record_restore"),
-    path("trash/<slug:entity>/<int:record_id>/restore/", views.record_restore, name="trash_restore"),
+    path(
+        "trash/<slug:entity>/<int:record_id>/restore/", views.record_restore, name="trash_restore"
+    ),
     path("<entity:entity>s/<int:record_id>/timeline/", views.timeline_add, name="timeline_add"),
     path(
         "<entity:entity>s/<int:record_id>/timeline/<int:entry_id>/edit/",
