@@ -98,7 +98,36 @@ def visibility_q(
     for_edit: bool = False,
 ) -> Q:
     """A filter over owner/team columns (and, given ``entity`` and ``object_id``, the shares)
-    that keeps exactly the records ``user`` may see, or with ``for_edit`` may change."""
+    that keeps exactly the records ``user`` may see, or with ``for_edit`` may change.
+
+    Kept on ``user`` (a request's user) per arguments: a 360 page asks for it some fifteen
+    times, and building the share subqueries is most of its cost. Django copies the
+    expressions of a filter when it uses them, so the same ``Q`` serves every query."""
+    key = (owner_field, team_field, _cache_key(entity), _cache_key(object_id), for_edit)
+    cache = user.__dict__.setdefault("_farley_visibility_q", {})
+    if key in cache:
+        return cache[key]
+    q = _visibility_q(user, owner_field, team_field, entity, object_id, for_edit)
+    if None not in key[2:4]:
+        cache[key] = q
+    return q
+
+
+def _cache_key(value: object) -> object:
+    """``value`` (a value or an ``OuterRef``) as part of a cache key; None: not cached."""
+    if isinstance(value, OuterRef):
+        return ("ref", value.name) if isinstance(value.name, str) else None
+    return ("value", value) if isinstance(value, str | int) or value is None else None
+
+
+def _visibility_q(
+    user: User,
+    owner_field: str,
+    team_field: str,
+    entity: object,
+    object_id: object,
+    for_edit: bool,
+) -> Q:
     scope = visibility_scope(user)
     if scope == Visibility.ALL:
         return Q()
