@@ -35,7 +35,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import history, permissions, richtext, search, sensitive, sharing
+from farley.core import history, permissions, richtext, search, sensitive, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
@@ -563,7 +563,7 @@ def account_update(
 def account_delete(*, actor: User, account_id: int) -> Account:
     """Move an account to the trash (soft delete); it can be restored."""
     with transaction.atomic():
-        account = _soft_delete(
+        account = softdelete.soft_delete(
             actor, "account", selectors.accounts_visible_to(actor, for_edit=True), account_id
         )
         _refresh_contacts_of(account)
@@ -572,7 +572,7 @@ def account_delete(*, actor: User, account_id: int) -> Account:
 
 def account_restore(*, actor: User, account_id: int) -> Account:
     """Bring an account back from the trash."""
-    return _restore(
+    return softdelete.restore(
         actor,
         "account",
         selectors.accounts_visible_to(actor, include_deleted=True, for_edit=True),
@@ -584,41 +584,6 @@ def account_restore(*, actor: User, account_id: int) -> Account:
 def _reindex_restored_account(account: Account) -> None:
     _index_account(account)
     _refresh_contacts_of(account)
-
-
-def _soft_delete(actor: User, entity: str, queryset, record_id: int) -> Any:
-    permissions.require(actor, "delete", entity)
-    with transaction.atomic():
-        record = queryset.select_for_update().filter(pk=record_id).first()
-        if record is None:
-            raise NotFound()
-        record.deleted_at = record.updated_at = timezone.now()
-        record.deleted_by = actor
-        record.version += 1
-        record.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity=entity, object_id=record.pk, action=ChangeAction.DELETE, actor=actor
-        )
-        search.remove_document(entity=entity, object_id=record.pk)
-    return record
-
-
-def _restore(actor: User, entity: str, queryset, record_id: int, reindex) -> Any:
-    permissions.require(actor, "delete", entity)
-    with transaction.atomic():
-        record = queryset.select_for_update().filter(pk=record_id, deleted_at__isnull=False).first()
-        if record is None:
-            raise NotFound()
-        record.deleted_at = None
-        record.deleted_by = None
-        record.updated_at = timezone.now()
-        record.version += 1
-        record.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity=entity, object_id=record.pk, action=ChangeAction.RESTORE, actor=actor
-        )
-        reindex(record)
-    return record
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -872,14 +837,14 @@ def contact_update(
 
 def contact_delete(*, actor: User, contact_id: int) -> Contact:
     """Move a contact to the trash (soft delete); it can be restored."""
-    return _soft_delete(
+    return softdelete.soft_delete(
         actor, "contact", selectors.contacts_visible_to(actor, for_edit=True), contact_id
     )
 
 
 def contact_restore(*, actor: User, contact_id: int) -> Contact:
     """Bring a contact back from the trash."""
-    return _restore(
+    return softdelete.restore(
         actor,
         "contact",
         selectors.contacts_visible_to(actor, include_deleted=True, for_edit=True),

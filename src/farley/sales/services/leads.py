@@ -23,7 +23,7 @@ from farley.contacts import selectors as contact_selectors
 from farley.contacts import services as contact_services
 from farley.contacts import transfer
 from farley.contacts.models import Account, Contact, Salutation
-from farley.core import history, permissions, search, sensitive, sharing
+from farley.core import history, permissions, search, sensitive, sharing, softdelete
 from farley.core.customfields import clean_custom_values, definitions_for
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Team, User
@@ -322,26 +322,8 @@ def lead_delete(*, actor: User, lead_id: int) -> Lead:
 
 def lead_restore(*, actor: User, lead_id: int) -> Lead:
     """Bring a lead back from the trash."""
-    permissions.require(actor, "delete", "lead")
-    with transaction.atomic():
-        lead = (
-            selectors.leads_visible_to(actor, include_deleted=True, for_edit=True)
-            .select_for_update()
-            .filter(pk=lead_id, deleted_at__isnull=False)
-            .first()
-        )
-        if lead is None:
-            raise NotFound()
-        lead.deleted_at = None
-        lead.deleted_by = None
-        lead.updated_at = timezone.now()
-        lead.version += 1
-        lead.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity="lead", object_id=lead.pk, action=ChangeAction.RESTORE, actor=actor
-        )
-        _index_lead(lead)
-    return lead
+    records = selectors.leads_visible_to(actor, include_deleted=True, for_edit=True)
+    return softdelete.restore(actor, "lead", records, lead_id, _index_lead)
 
 
 # --- assignment rules -----------------------------------------------------------------------

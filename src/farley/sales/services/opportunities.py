@@ -35,7 +35,7 @@ from farley.contacts.services import (
     _clean_owner_and_team,
     _reject_unknown,
 )
-from farley.core import history, permissions, search, sensitive, sharing
+from farley.core import history, permissions, search, sensitive, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
@@ -1180,23 +1180,5 @@ def opportunity_delete(*, actor: User, opportunity_id: int) -> Opportunity:
 
 def opportunity_restore(*, actor: User, opportunity_id: int) -> Opportunity:
     """Bring a deal back from the trash."""
-    permissions.require(actor, "delete", ENTITY)
-    with transaction.atomic():
-        opportunity = (
-            selectors.opportunities_visible_to(actor, include_deleted=True, for_edit=True)
-            .select_for_update()
-            .filter(pk=opportunity_id, deleted_at__isnull=False)
-            .first()
-        )
-        if opportunity is None:
-            raise NotFound()
-        opportunity.deleted_at = None
-        opportunity.deleted_by = None
-        opportunity.updated_at = timezone.now()
-        opportunity.version += 1
-        opportunity.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity=ENTITY, object_id=opportunity.pk, action=ChangeAction.RESTORE, actor=actor
-        )
-        _index(opportunity)
-    return opportunity
+    records = selectors.opportunities_visible_to(actor, include_deleted=True, for_edit=True)
+    return softdelete.restore(actor, ENTITY, records, opportunity_id, _index)

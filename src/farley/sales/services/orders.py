@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from farley.contacts.services import _clean_owner_and_team
-from farley.core import history, permissions, search, sharing
+from farley.core import history, permissions, search, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
@@ -298,46 +298,11 @@ def order_set_status(*, actor: User, order_id: int, status: str, version: Any = 
 
 def order_delete(*, actor: User, order_id: int) -> Order:
     """Move an order to the trash (soft delete); it can be restored."""
-    permissions.require(actor, "delete", "order")
-    with transaction.atomic():
-        order = (
-            selectors.orders_visible_to(actor, for_edit=True)
-            .select_for_update()
-            .filter(pk=order_id)
-            .first()
-        )
-        if order is None:
-            raise NotFound()
-        order.deleted_at = order.updated_at = timezone.now()
-        order.deleted_by = actor
-        order.version += 1
-        order.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity="order", object_id=order.pk, action=ChangeAction.DELETE, actor=actor
-        )
-        search.remove_document(entity="order", object_id=order.pk)
-    return order
+    records = selectors.orders_visible_to(actor, for_edit=True)
+    return softdelete.soft_delete(actor, "order", records, order_id)
 
 
 def order_restore(*, actor: User, order_id: int) -> Order:
     """Bring an order back from the trash."""
-    permissions.require(actor, "delete", "order")
-    with transaction.atomic():
-        order = (
-            selectors.orders_visible_to(actor, include_deleted=True, for_edit=True)
-            .select_for_update()
-            .filter(pk=order_id, deleted_at__isnull=False)
-            .first()
-        )
-        if order is None:
-            raise NotFound()
-        order.deleted_at = None
-        order.deleted_by = None
-        order.updated_at = timezone.now()
-        order.version += 1
-        order.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity="order", object_id=order.pk, action=ChangeAction.RESTORE, actor=actor
-        )
-        index_order(order)
-    return order
+    records = selectors.orders_visible_to(actor, include_deleted=True, for_edit=True)
+    return softdelete.restore(actor, "order", records, order_id, index_order)

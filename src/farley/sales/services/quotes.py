@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from farley.contacts.models import Account, Contact, EmailAddress, InteractionKind, TimelineEntry
 from farley.contacts.services import _clean_owner_and_team, _touch_last_interaction
-from farley.core import history, permissions, search, sharing
+from farley.core import history, permissions, search, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
@@ -491,46 +491,11 @@ def quote_reject(*, actor: User, quote_id: int, version: Any = None) -> Quote:
 
 def quote_delete(*, actor: User, quote_id: int) -> Quote:
     """Move a quote to the trash (soft delete); it can be restored."""
-    permissions.require(actor, "delete", "quote")
-    with transaction.atomic():
-        quote = (
-            selectors.quotes_visible_to(actor, for_edit=True)
-            .select_for_update()
-            .filter(pk=quote_id)
-            .first()
-        )
-        if quote is None:
-            raise NotFound()
-        quote.deleted_at = quote.updated_at = timezone.now()
-        quote.deleted_by = actor
-        quote.version += 1
-        quote.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity="quote", object_id=quote.pk, action=ChangeAction.DELETE, actor=actor
-        )
-        search.remove_document(entity="quote", object_id=quote.pk)
-    return quote
+    records = selectors.quotes_visible_to(actor, for_edit=True)
+    return softdelete.soft_delete(actor, "quote", records, quote_id)
 
 
 def quote_restore(*, actor: User, quote_id: int) -> Quote:
     """Bring a quote back from the trash."""
-    permissions.require(actor, "delete", "quote")
-    with transaction.atomic():
-        quote = (
-            selectors.quotes_visible_to(actor, include_deleted=True, for_edit=True)
-            .select_for_update()
-            .filter(pk=quote_id, deleted_at__isnull=False)
-            .first()
-        )
-        if quote is None:
-            raise NotFound()
-        quote.deleted_at = None
-        quote.deleted_by = None
-        quote.updated_at = timezone.now()
-        quote.version += 1
-        quote.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        history.record_change(
-            entity="quote", object_id=quote.pk, action=ChangeAction.RESTORE, actor=actor
-        )
-        index_quote(quote)
-    return quote
+    records = selectors.quotes_visible_to(actor, include_deleted=True, for_edit=True)
+    return softdelete.restore(actor, "quote", records, quote_id, index_quote)
