@@ -224,6 +224,19 @@ def line_snapshot(lines: Iterable[Any]) -> list[str]:
     return result
 
 
+def document_snapshot(
+    document: Any, fields: list[str], relations: tuple[str, ...], lines: list[Any] | None = None
+) -> dict[str, Any]:
+    """A quote's or order's history snapshot: its ``fields``, the related records by name,
+    its custom values and its lines."""
+    snap = {f: getattr(document, f) for f in fields}
+    for name in relations:
+        snap[name] = str(getattr(document, name)) if getattr(document, f"{name}_id") else None
+    snap["custom"] = dict(document.custom)
+    snap["lines"] = line_snapshot(lines if lines is not None else document.lines.all())
+    return snap
+
+
 def replace_lines(model: type[LineBase], parent_field: str, parent: Any, lines: list[dict]) -> None:
     model.objects.filter(**{parent_field: parent}).delete()
     model.objects.bulk_create(model(**{parent_field: parent}, **line) for line in lines)

@@ -25,8 +25,8 @@ from farley.sales.services.line_items import (
     clean_lines,
     clean_percent,
     copy_lines,
+    document_snapshot,
     document_totals,
-    line_snapshot,
     replace_lines,
     resolve_account,
     resolve_contact,
@@ -82,16 +82,8 @@ def next_statuses(status: str) -> tuple[str, ...]:
 
 
 def order_snapshot(order: Order, lines: list[Any] | None = None) -> dict[str, Any]:
-    snap = {f: getattr(order, f) for f in SNAPSHOT_FIELDS}
-    snap["account"] = str(order.account) if order.account_id else None
-    snap["contact"] = str(order.contact) if order.contact_id else None
-    snap["opportunity"] = str(order.opportunity) if order.opportunity_id else None
-    snap["quote"] = str(order.quote) if order.quote_id else None
-    snap["owner"] = str(order.owner) if order.owner_id else None
-    snap["team"] = str(order.team) if order.team_id else None
-    snap["custom"] = dict(order.custom)
-    snap["lines"] = line_snapshot(lines if lines is not None else order.lines.all())
-    return snap
+    relations = ("account", "contact", "opportunity", "quote", "owner", "team")
+    return document_snapshot(order, SNAPSHOT_FIELDS, relations, lines)
 
 
 def index_order(order: Order) -> None:

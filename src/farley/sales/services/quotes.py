@@ -42,8 +42,8 @@ from farley.sales.services.line_items import (
     clean_lines,
     clean_percent,
     copy_lines,
+    document_snapshot,
     document_totals,
-    line_snapshot,
     replace_lines,
     resolve_account,
     resolve_contact,
@@ -105,16 +105,8 @@ def default_language(contact: Contact | None, account: Account | None) -> str:
 
 
 def quote_snapshot(quote: Quote, lines: list[Any] | None = None) -> dict[str, Any]:
-    snap = {f: getattr(quote, f) for f in SNAPSHOT_FIELDS}
-    snap["account"] = str(quote.account) if quote.account_id else None
-    snap["contact"] = str(quote.contact) if quote.contact_id else None
-    snap["opportunity"] = str(quote.opportunity) if quote.opportunity_id else None
-    snap["price_list"] = str(quote.price_list) if quote.price_list_id else None
-    snap["owner"] = str(quote.owner) if quote.owner_id else None
-    snap["team"] = str(quote.team) if quote.team_id else None
-    snap["custom"] = dict(quote.custom)
-    snap["lines"] = line_snapshot(lines if lines is not None else quote.lines.all())
-    return snap
+    relations = ("account", "contact", "opportunity", "price_list", "owner", "team")
+    return document_snapshot(quote, SNAPSHOT_FIELDS, relations, lines)
 
 
 def index_quote(quote: Quote) -> None:
