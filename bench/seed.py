@@ -9,9 +9,10 @@ Why it is fast (the services write ~30 rows per contact with history; here they 
 
 * two processes on the two cores: a helper (forked after the accounts) makes the contact rows
   in Python and hands them over in batches of 50,000, while this process only writes; once
-  all rows are made, the helper builds the FTS5 index (``core_search_fts``, trigram) of all
-  documents in a side file, whose shadow tables are then copied in, and collects the search
-  vocabulary;
+  all rows are made and this process has made the record shares (by SQL, about a second),
+  the helper builds the FTS5 index (``core_search_fts``, trigram; text and access tokens,
+  :mod:`farley.core.search_access`) of all documents in a side file, whose shadow tables are
+  then copied in, and collects the search vocabulary;
 * ``executemany`` in transactions of one batch, no journal while loading, constant columns
   as SQL literals (only the varying values are bound);
 * secondary indexes are dropped before and re-created after the load (one sort per index
@@ -234,10 +235,17 @@ def _name_pools(rng: random.Random) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def _build_fts(
-    batches: list[list[tuple[int, str]]], path: str, create_sql: str, table: str
+    batches: list[list[tuple[int, str, int, int]]],
+    shares: dict[int, list[tuple[int | None, int | None]]],
+    path: str,
+    create_sql: str,
+    table: str,
 ) -> list[str]:
-    """Build the FTS5 index of ``batches`` of (rowid, body) in a side file; return the search
-    vocabulary (the words of the bodies)."""
+    """Build the FTS5 index of ``batches`` of (rowid, body, owner id, team id) in a side file,
+    with the access column of each document (its owner, team and ``shares`` by rowid, as
+    :mod:`farley.core.search_access` writes it); return the search vocabulary (the words of
+    the bodies)."""
+    from farley.core.search_access import document_access
     from farley.core.vocabulary import words_of
 
     words: set[str] = set()
@@ -248,10 +256,17 @@ def _build_fts(
     db.execute(create_sql)
     db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
     db.execute("BEGIN")
+    none: list[tuple[int | None, int | None]] = []
     while batches:
         rows = batches.pop(0)
-        db.executemany(f"INSERT INTO {table}(rowid, body) VALUES (?, ?)", rows)
-        for _rowid, body in rows:
+        db.executemany(
+            f"INSERT INTO {table}(rowid, body, access) VALUES (?, ?, ?)",
+            [
+                (rowid, body, document_access(owner, team, shares.get(rowid, none)))
+                for rowid, body, owner, team in rows
+            ],
+        )
+        for _rowid, body, _owner, _team in rows:
             words |= words_of(body)
     db.execute("COMMIT")
     db.close()
@@ -462,6 +477,30 @@ def _shares(
         )
 
 
+def _check_access_column(db: sqlite3.Connection, size: int) -> None:
+    """The access tokens of every document (up to 20,000 contacts) or of a sample of shared
+    and unshared ones are those :mod:`farley.core.search_access` writes."""
+    from farley.core.search_access import FTS_TABLE, document_access
+
+    sample = "" if size <= 20_000 else (
+        "WHERE d.id % 997 = 0 OR d.id IN (SELECT d2.id FROM core_recordshare s JOIN "
+        "core_searchdocument d2 ON d2.entity = s.entity AND d2.object_id = s.object_id "
+        "WHERE s.id % 97 = 0)"
+    )  # fmt: skip
+    rows = db.execute(
+        "SELECT d.id, d.owner_id, d.team_id, f.access, (SELECT json_group_array(json_array("
+        "s.user_id, s.team_id)) FROM core_recordshare s WHERE s.entity = d.entity AND "
+        f"s.object_id = d.object_id) FROM core_searchdocument d JOIN {FTS_TABLE} f ON f.rowid = d.id "
+        f"{sample}"
+    ).fetchall()  # fmt: skip
+    for pk, owner_id, team_id, access, shares in rows:
+        want = document_access(owner_id, team_id, [tuple(pair) for pair in json.loads(shares)])
+        if access != want:
+            raise RuntimeError(f"search document {pk}: access {access!r}, expected {want!r}")
+    if not rows:
+        raise RuntimeError("no search documents to check the access column of")
+
+
 def seed(size: int, db_path: Path) -> dict[str, Any]:
     """Migrate the database ``DATABASE_URL`` names (``db_path``) and fill it; see the module."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "farley.settings")
@@ -620,7 +659,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     ] = []  # name, number, city, plz, street, domain
     samples: list[tuple[list[str], str]] = []
     rows: dict[str, list[tuple]] = {k: [] for k in ("account", "search")}
-    fts: list[tuple[int, str]] = []
+    fts: list[tuple[int, str, int, int]] = []
     for i in range(n_accounts):
         aid = i + 1
         city, _region, area, codes = CITIES[city_pick[i]]
@@ -665,7 +704,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             ]
             samples.append((parts, body))
         rows["search"].append((aid, "account", aid, owner_id, team_id, name, subtitle, body))
-        fts.append((aid, body))
+        fts.append((aid, body, owner_id, team_id))
         accounts.append(
             (name, number, city_pick[i], plz, street, domain, part(name), folded_number)
         )
@@ -758,13 +797,14 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
                     names.add(last)
                 sid = n_accounts + cid
                 search.append((sid, "contact", cid, owner_id, team_id, title, subtitle, body))
-                fts.append((sid, body))
+                fts.append((sid, body, owner_id, team_id))
             busy = time.perf_counter() - t
             yield start, count, contacts, search, fts, batch_samples, expected, names, busy
 
-    def helper(out: Any, done: Any) -> None:
-        """Child process: make the contact rows and hand them over batch by batch, then build
-        the FTS index of all documents in a side file (its shadow tables are copied in)."""
+    def helper(out: Any, shared_in: Any, done: Any) -> None:
+        """Child process: make the contact rows and hand them over batch by batch, then, once
+        the shares are made (they go into the access column), build the FTS index of all
+        documents in a side file (its shadow tables are copied in)."""
         gc.disable()
         started = time.perf_counter()
         fts_batches = [account_fts]
@@ -774,14 +814,18 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             del contacts, search, fts
         out.put(None)
         generated = time.perf_counter()
-        words = _build_fts(fts_batches, str(side_path), create_fts, FTS_TABLE)
-        done.put((generated - started, time.perf_counter() - generated, words))
+        shares = shared_in.get(timeout=3600)
+        received = time.perf_counter()
+        words = _build_fts(fts_batches, shares, str(side_path), create_fts, FTS_TABLE)
+        done.put((
+            generated - started, received - generated, time.perf_counter() - received, words,
+        ))  # fmt: skip
 
     # The rows are made next door, so this process only writes: it inserts batch k while the
     # helper makes batch k + 1. Once all are made, the helper builds the FTS index.
     mp = multiprocessing.get_context("fork")
-    batches, done = mp.Queue(maxsize=4), mp.Queue()
-    helper_process = mp.Process(target=helper, args=(batches, done))
+    batches, shared_out, done = mp.Queue(maxsize=4), mp.Queue(), mp.Queue()
+    helper_process = mp.Process(target=helper, args=(batches, shared_out, done))
     helper_process.start()
     surnames: set[str] = set()
     expected_children: dict[int, list[str]] = {}
@@ -803,6 +847,22 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         db.execute("COMMIT")
         timed("contacts: insert", t)
         del contacts, search, batch
+
+    # --- shares, which the helper waits for to write the search index's access column --------
+    t = time.perf_counter()
+    db.execute("BEGIN")
+    _shares(db, tables["share"], owners, rules, now_s)
+    db.execute("COMMIT")
+    shared: dict[int, list[tuple[int | None, int | None]]] = {}
+    first_contact_document = n_accounts  # search documents: accounts 1..A, then contacts
+    for entity, object_id, user_id, team_id in db.execute(
+        "SELECT entity, object_id, user_id, team_id FROM core_recordshare"
+    ):
+        rowid = object_id if entity == "account" else first_contact_document + object_id
+        shared.setdefault(rowid, []).append((user_id, team_id))
+    shared_out.put(shared)
+    del shared
+    timed("shares", t)
 
     # --- timeline: five entries per contact, made by SQLite ---------------------------------
     t = time.perf_counter()
@@ -828,19 +888,15 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     timed("timeline", t)
 
     t = time.perf_counter()
-    db.execute("BEGIN")
-    _shares(db, tables["share"], owners, rules, now_s)
-    db.execute("COMMIT")
-    timed("shares", t)
-
-    t = time.perf_counter()
     for _name, _table, index_sql in indexes:
         db.execute(index_sql)
     timed("indexes", t)
 
     # --- the FTS index from next door -------------------------------------------------------
     t = time.perf_counter()
-    phases["helper: contacts"], phases["helper: fts"], words = done.get(timeout=3600)
+    phases["helper: contacts"], phases["helper: shares wait"], phases["helper: fts"], words = (
+        done.get(timeout=3600)
+    )
     helper_process.join()
     timed("fts: wait", t)
     if helper_process.exitcode != 0:
@@ -928,6 +984,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     ).fetchone()[0]
     if not hits or counts["fts"] != counts["search"]:
         raise RuntimeError(f"the search index is incomplete: {counts}, {hits} hits for {probe!r}")
+    _check_access_column(db, size)
     if size <= 20_000:
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')")
         problems = db.execute("PRAGMA foreign_key_check").fetchall()

@@ -78,8 +78,19 @@ class Account(CustomerRecord):
             models.Index(fields=["name", "id"], name="account_name_idx"),
             models.Index(fields=["postal_code", "id"], name="account_plz_idx"),
             models.Index(fields=["city", "id"], name="account_city_idx"),
-            models.Index(fields=["owner", "name"], name="account_owner_idx"),
-            models.Index(fields=["team", "name"], name="account_team_idx"),
+            # Partial (live records only) and in list order: a restricted user's page takes
+            # the first rows of their own and their teams' records from these alone
+            # (farley.core.visibility.visible_parts).
+            models.Index(
+                fields=["owner", "team", "name"],
+                name="account_owner_idx",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["team", "name"],
+                name="account_team_idx",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
             models.Index(fields=["last_interaction_at"], name="account_last_interaction_idx"),
             models.Index(fields=["updated_at", "id"], name="account_updated_idx"),
         ]
@@ -128,8 +139,19 @@ class Contact(CustomerRecord):
             models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
             models.Index(fields=["postal_code", "id"], name="contact_plz_idx"),
             models.Index(fields=["city", "id"], name="contact_city_idx"),
-            models.Index(fields=["owner", "last_name"], name="contact_owner_idx"),
-            models.Index(fields=["team", "last_name"], name="contact_team_idx"),
+            # Partial (live records only) and in list order: a restricted user's page takes
+            # the first rows of their own and their teams' records from these alone
+            # (farley.core.visibility.visible_parts).
+            models.Index(
+                fields=["owner", "team", "last_name", "first_name"],
+                name="contact_owner_idx",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["team", "last_name", "first_name"],
+                name="contact_team_idx",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
             models.Index(fields=["last_interaction_at"], name="contact_last_interaction_idx"),
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
         ]

@@ -4,8 +4,9 @@ SQLite: an FTS5 table with the trigram tokenizer. PostgreSQL: a pg_trgm GIN inde
 index a folded copy of the text (lower case, no accents) and both search in two tiers: every
 word as a substring first, then, when that finds too little, every word or a similar word of
 the vocabulary (:mod:`farley.core.vocabulary`), for typos. Candidates are re-ranked with
-rapidfuzz. Visibility is the same filter the lists
-use (:func:`farley.core.visibility.visibility_q`).
+rapidfuzz. Visibility is the same filter the lists use
+(:func:`farley.core.visibility.visibility_q`); on SQLite it is written into the index as access
+tokens (:mod:`farley.core.search_access`), so the index finds only what the user may see.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from django.db import connection
 from django.db.models import OuterRef, Q
 from rapidfuzz import fuzz
 
-from farley.core import vocabulary
+from farley.core import search_access, trigrams, vocabulary
 from farley.core.models import SearchDocument, User
 from farley.core.text import digits, fold, looks_like_phone
 from farley.core.visibility import viewable_entities, visibility_q
 
 CANDIDATES = 60  # documents re-ranked per tier; more cost time and rarely change the top 20
-FTS_TABLE = "core_search_fts"
+FTS_TABLE = search_access.FTS_TABLE
 # Parameterised; the only values are bound with %s.
 FTS_DELETE_SQL = "DELETE FROM core_search_fts WHERE rowid = %s"
-FTS_INSERT_SQL = "INSERT INTO core_search_fts(rowid, body) VALUES (%s, %s)"
+FTS_INSERT_SQL = "INSERT INTO core_search_fts(rowid, body, access) VALUES (%s, %s, %s)"
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ def index_document(
         },
     )
     if connection.vendor == "sqlite":
+        access = search_access.record_access(entity, object_id, owner_id, team_id)
         with connection.cursor() as cursor:
             cursor.execute(FTS_DELETE_SQL, [document.pk])
-            cursor.execute(FTS_INSERT_SQL, [document.pk, body])
+            cursor.execute(FTS_INSERT_SQL, [document.pk, body, access])
     if old_body != body:
         words, old_words = vocabulary.words_of(body), vocabulary.words_of(old_body or "")
         vocabulary.remember(words - old_words)
@@ -134,25 +136,49 @@ def _fts_join(base, expr: str):
     )
 
 
-def _matching(base, alternatives: list[list[str]]):
-    """Documents that contain, for every query term, one of its spellings (a substring)."""
+def _matching(base, alternatives: list[list[str]], user: User, tokens: list[str] | None):
+    """The documents ``user`` may see that contain, for every query term, one of its
+    spellings (a substring).
+
+    On SQLite the index finds them: per spelling its rarest trigram
+    (:func:`farley.core.trigrams.rarest`), and for a restricted user one of their access
+    tokens (``tokens``, :mod:`farley.core.search_access`), which stand for the visibility
+    filter; the whole spellings are then checked on the few documents found."""
     if connection.vendor != "sqlite":
+        base = base.filter(_visible(user))
         for spellings in alternatives:
-            any_spelling = Q()
-            for spelling in spellings:
-                any_spelling |= Q(body__icontains=spelling)
-            base = base.filter(any_spelling)
+            base = base.filter(_any_spelling(spellings))
         return base
     indexed = [s for s in alternatives if len(s[0]) >= 3]
     if not indexed:
         # The trigram index needs 3 characters; short words (e.g. a CJK surname) scan titles.
+        base = base.filter(_visible(user))
         for spellings in alternatives:
             base = base.filter(title__icontains=spellings[0])
         return base
     expr = " AND ".join(
-        "(" + " OR ".join(fts_quote(s) for s in spellings) + ")" for spellings in indexed
+        "(" + " OR ".join(_rare_parts(s) for s in sorted(set(spellings))) + ")"
+        for spellings in indexed
     )
-    return _fts_join(base, expr)
+    base = _fts_join(base, search_access.match_expression(expr, tokens))
+    for spellings in indexed:
+        base = base.filter(_any_spelling(spellings))
+    return base
+
+
+def _rare_parts(spelling: str) -> str:
+    return "(" + " AND ".join(fts_quote(t) for t in trigrams.rarest(spelling)) + ")"
+
+
+def _visible(user: User) -> Q:
+    return visibility_q(user, entity=OuterRef("entity"), object_id=OuterRef("object_id"))
+
+
+def _any_spelling(spellings: list[str]) -> Q:
+    any_spelling = Q()
+    for spelling in spellings:
+        any_spelling |= Q(body__icontains=spelling)
+    return any_spelling
 
 
 def _score(terms: list[str], document: SearchDocument) -> float:
@@ -175,21 +201,21 @@ def search(
     if not terms or (len(joined) < 2 and not any(ord(ch) >= 0x2E80 for ch in joined)):
         return []
     allowed = viewable_entities(user)
-    base = SearchDocument.objects.filter(
-        visibility_q(user, entity=OuterRef("entity"), object_id=OuterRef("object_id")),
-        entity__in=allowed,
-    )
+    tokens = search_access.user_tokens(user)
+    if tokens == []:
+        return []
+    base = SearchDocument.objects.filter(entity__in=allowed)
     if entities:
         base = base.filter(entity__in=entities)
     fields = ("id", "entity", "object_id", "title", "subtitle", "body")
     exact = [[term] for term in terms]
-    found = {d.pk: d for d in _matching(base, exact).only(*fields)[:CANDIDATES]}
+    found = {d.pk: d for d in _matching(base, exact, user, tokens).only(*fields)[:CANDIDATES]}
     threshold = 60.0
     if len(found) < limit:
         # Typos: each word may also be a similar word of the vocabulary.
         spellings = [[term, *vocabulary.similar(term)] for term in terms]
         if spellings != exact:
-            for document in _matching(base, spellings).only(*fields)[:CANDIDATES]:
+            for document in _matching(base, spellings, user, tokens).only(*fields)[:CANDIDATES]:
                 found.setdefault(document.pk, document)
     hits = [
         SearchHit(d.entity, d.object_id, d.title, d.subtitle, _score(terms, d))

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from farley.core import entities, history, permissions
+from farley.core import entities, history, permissions, search_access
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, RecordShare, SharingRule, Team, User
 from farley.core.validation import Cleaner
@@ -93,6 +93,7 @@ def share_create(*, actor: User, entity: str, object_id: int, data: dict[str, An
             before={"shared_with": None if created else f"{target} ({_access(not can_edit)})"},
             after={"shared_with": f"{target} ({_access(can_edit)})"},
         )
+        search_access.refresh(entity, [object_id])
     return share
 
 
@@ -119,6 +120,7 @@ def share_delete(*, actor: User, share_id: int) -> None:
             after={"shared_with": None},
         )
         share.delete()
+        search_access.refresh(share.entity, [share.object_id])
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -236,13 +238,17 @@ def rule_delete(*, actor: User, rule_id: int) -> None:
             entity="sharing_rule", object_id=rule.pk, action=ChangeAction.DELETE, actor=actor,
             before={"name": rule.name, "criteria": rule.criteria, "team": str(rule.team)},
         )  # fmt: skip
+        shared = list(RecordShare.objects.filter(rule=rule).values_list("object_id", flat=True))
         rule.delete()  # its shares go with it (cascade)
+        search_access.refresh(rule.entity, shared)
 
 
 def rebuild_rule(rule: SharingRule) -> int:
     """Replace the rule's shares with one per matching record; returns how many."""
     entity = entities.get(rule.entity)
-    RecordShare.objects.filter(rule=rule).delete()
+    before = RecordShare.objects.filter(rule=rule)
+    shared_before = set(before.values_list("object_id", flat=True))
+    before.delete()
     ids = entity.model.objects.filter(entity.filter_q(rule.criteria)).values_list("pk", flat=True)
     shares = [
         RecordShare(
@@ -251,6 +257,8 @@ def rebuild_rule(rule: SharingRule) -> int:
         for pk in ids.iterator(chunk_size=5000)
     ]
     RecordShare.objects.bulk_create(shares, batch_size=5000)
+    shared_now = {share.object_id for share in shares}
+    search_access.refresh(rule.entity, shared_before | shared_now)
     return len(shares)
 
 
@@ -261,6 +269,7 @@ def apply_rules(entity: str, record: Any) -> None:
     if not rules:
         return
     model = entities.get(entity).model
+    changed = False
     for rule in rules:
         matches = (
             model.objects.filter(pk=record.pk)
@@ -276,5 +285,9 @@ def apply_rules(entity: str, record: Any) -> None:
                 can_edit=rule.can_edit,
                 rule=rule,
             )
-        elif not matches:
+            changed = True
+        elif not matches and existing.exists():
             existing.delete()
+            changed = True
+    if changed:
+        search_access.refresh(entity, [record.pk])

@@ -190,9 +190,15 @@ def visible_parts(
         return [queryset]
     if scope == "none":
         return []
-    parts = [queryset.filter(owner_id=user.pk)]
-    if scope in (Visibility.TEAM, Visibility.SUBORDINATES) and team_ids(user):
-        parts.append(queryset.filter(team_id__in=team_ids(user)))
+    teams = team_ids(user) if scope in (Visibility.TEAM, Visibility.SUBORDINATES) else []
+    own = queryset.filter(owner_id=user.pk)
+    if teams:
+        # Own records of the user's teams come with the team part; the own part is then
+        # answered from the (owner, team) index alone for most users.
+        own = own.filter(Q(team_id__isnull=True) | ~Q(team_id__in=teams))
+    parts = [own]
+    if teams:
+        parts.append(queryset.filter(team_id__in=teams))
     if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
         parts.append(queryset.filter(owner_id__in=_subordinate_user_ids(user)))
     if has_shares(user):
