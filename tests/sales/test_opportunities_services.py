@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from farley.core import visibility
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeRecord, RecordShare
 from farley.sales.models import (
@@ -514,7 +515,7 @@ def test_roles_of_contacts_the_editor_cannot_see_are_kept(sales1, manager, sales
     deal = make_opportunity(manager, contacts=[{"contact_id": hidden.pk, "role": "user"}])
     RecordShare.objects.create(entity="opportunity", object_id=deal.pk, user=sales1,
                                can_edit=True)  # fmt: skip
-    sales1._farley_has_shares = None
+    visibility.forget(sales1)
     mine = make_contact(sales1, last_name="Meins")
     services.opportunity_update(
         actor=sales1, opportunity_id=deal.pk,

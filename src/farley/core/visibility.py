@@ -12,15 +12,28 @@ owner/team columns and the same shares.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from farley.core.models import RecordShare, Role, User, Visibility
+
+CACHED = ("_farley_team_ids", "_farley_subordinates", "_farley_shared_entities",
+          "_farley_visibility_q")  # fmt: skip
+
+
+def forget(user: User) -> None:
+    """Drop what this module keeps on ``user`` for the length of a request (after their
+    teams or shares changed in the middle of one)."""
+    for name in CACHED:
+        user.__dict__.pop(name, None)
 
 
 def team_ids(user: User) -> list[int]:
     cached = getattr(user, "_farley_team_ids", None)
     if cached is None:
-        cached = list(user.teams.values_list("id", flat=True))
+        # The membership table alone: no join with the teams, no ordering by name.
+        memberships = User.teams.through.objects.filter(user_id=user.pk)
+        cached = list(memberships.values_list("team_id", flat=True))
         user._farley_team_ids = cached
     return cached
 
@@ -58,14 +71,44 @@ def _subordinate_user_ids(user: User) -> list[int]:
     return cached
 
 
-def has_shares(user: User) -> bool:
-    """Whether anything is shared with ``user`` at all (most users: no, and then the share
-    test is left out of their queries)."""
-    cached = getattr(user, "_farley_has_shares", None)
+def shared_entities(user: User) -> set[str]:
+    """The entities of which anything is shared with ``user`` or their teams (for most users
+    and most entities none, and then the share test is left out of their queries). One query,
+    each part an index probe."""
+    cached = getattr(user, "_farley_shared_entities", None)
     if cached is None:
-        cached = RecordShare.objects.filter(Q(user=user) | Q(team_id__in=team_ids(user))).exists()
-        user._farley_has_shares = cached
+        from farley.core import entities
+
+        probes, params = [], []
+        for key in entities.registered_keys():
+            probes.append(SHARED_WITH_USER_SQL)
+            params += [key, user.pk]
+            for team in team_ids(user):
+                probes.append(SHARED_WITH_TEAM_SQL)
+                params += [key, team]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ".join(probes), params)
+            cached = {key for (key,) in cursor.fetchall()}
+        user._farley_shared_entities = cached
     return cached
+
+
+# Parameterised; the only values are bound with %s.
+SHARED_WITH_USER_SQL = (
+    "SELECT * FROM (SELECT entity FROM core_recordshare WHERE entity = %s AND user_id = %s "
+    "LIMIT 1) AS shared_with_user"
+)
+SHARED_WITH_TEAM_SQL = (
+    "SELECT * FROM (SELECT entity FROM core_recordshare WHERE entity = %s AND team_id = %s "
+    "LIMIT 1) AS shared_with_team"
+)
+
+
+def has_shares(user: User, entity: object = None) -> bool:
+    """Whether anything of ``entity`` (a key; anything at all for None or an expression) is
+    shared with ``user`` or one of their teams."""
+    shared = shared_entities(user)
+    return entity in shared if isinstance(entity, str) else bool(shared)
 
 
 def shares_with(user: User, entity: object, *, for_edit: bool = False) -> list[QuerySet]:
@@ -138,7 +181,7 @@ def _visibility_q(
         q |= Q(**{f"{team_field}__in": team_ids(user)})
     if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
         q |= Q(**{f"{owner_field}__in": _subordinate_user_ids(user)})
-    if entity is not None and has_shares(user):
+    if entity is not None and has_shares(user, entity):
         q |= shares_q(user, entity=entity, object_id=object_id, for_edit=for_edit)
     return q
 
@@ -201,7 +244,7 @@ def visible_parts(
         parts.append(queryset.filter(team_id__in=teams))
     if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
         parts.append(queryset.filter(owner_id__in=_subordinate_user_ids(user)))
-    if has_shares(user):
+    if has_shares(user, key):
         ids = [
             (shares if shares_filter is None else shares.filter(shares_filter)).values("object_id")
             for shares in shares_with(user, key, for_edit=for_edit)
