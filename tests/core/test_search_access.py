@@ -168,3 +168,18 @@ def test_the_migration_writes_the_access_column_of_every_document(sales1, sales2
     migration.add_access_column(apps, editor)
     assert index_rows() == expected_rows()
     assert found(sales1) == {"Greta Muster", "Otto Muster"}
+
+
+def test_similar_words_are_looked_for_when_the_index_lacks_the_word(admin, sales1):
+    make_contact(sales1, first_name="Greta", last_name="Schneider")
+    make_contact(sales1, first_name="Gustav", last_name="Schneidler")
+    for number in range(20):
+        make_contact(admin, first_name=f"Nr{number}", last_name="Schneider")
+    # Spelled right and in 20 documents or more: exact matches only, as for everyone.
+    assert [hit.title for hit in search(fresh(sales1), "Schneider", limit=20)] == [
+        "Greta Schneider"
+    ]
+    assert len(search(fresh(admin), "Schneider", limit=20)) == 20
+    # Misspelled: similar words of the vocabulary, within what the user may see.
+    assert "Greta Schneider" in found(sales1, "Schnieder")
+    assert all(title.startswith(("Greta", "Gustav")) for title in found(sales1, "Schnieder"))

@@ -136,9 +136,9 @@ def _fts_join(base, expr: str):
     )
 
 
-def _matching(base, alternatives: list[list[str]], user: User, tokens: list[str] | None):
+def _matching(base, alternatives: list[list[str]], user: User | None, tokens: list[str] | None):
     """The documents ``user`` may see that contain, for every query term, one of its
-    spellings (a substring).
+    spellings (a substring); with ``user`` None, every such document (only ever counted).
 
     On SQLite the index finds them: per spelling its rarest trigram
     (:func:`farley.core.trigrams.rarest`), and for a restricted user one of their access
@@ -173,8 +173,22 @@ def _rare_parts(spelling: str, count: int) -> str:
     return "(" + " AND ".join(fts_quote(t) for t in trigrams.rarest(spelling, count)) + ")"
 
 
-def _visible(user: User) -> Q:
+def _visible(user: User | None) -> Q:
+    if user is None:
+        return Q()
     return visibility_q(user, entity=OuterRef("entity"), object_id=OuterRef("object_id"))
+
+
+def _misspelled(base, exact: list[list[str]], found: int, limit: int, restricted: bool) -> bool:
+    """Whether to look for similar words too: when the words as typed are in fewer than
+    ``limit`` documents of the whole index. For a user who sees few records that is not the
+    same as finding fewer than ``limit`` of them: their search for a common name, spelled
+    right, finds only exact matches, as everyone's does (and costs no more than theirs)."""
+    if found >= limit:
+        return False
+    if not restricted:
+        return True
+    return _matching(base, exact, None, None)[:limit].count() < limit
 
 
 def _any_spelling(spellings: list[str]) -> Q:
@@ -214,7 +228,7 @@ def search(
     exact = [[term] for term in terms]
     found = {d.pk: d for d in _matching(base, exact, user, tokens).only(*fields)[:CANDIDATES]}
     threshold = 60.0
-    if len(found) < limit:
+    if _misspelled(base, exact, len(found), limit, restricted=tokens is not None):
         # Typos: each word may also be a similar word of the vocabulary.
         spellings = [[term, *vocabulary.similar(term)] for term in terms]
         if spellings != exact:
