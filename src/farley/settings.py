@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "farley.core",
     "farley.contacts",
     "farley.documents",
+    "farley.activities",
     "farley.sales",
     "farley.web",
 ]

@@ -1,12 +1,15 @@
-"""Per-user language: a signed-in user's chosen language wins over the browser's."""
+"""Per-user language and time zone: a signed-in user's choices win over the browser's and
+the installation's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from farley.core import timezones
 
 
 class UserLanguageMiddleware:
@@ -19,7 +22,14 @@ class UserLanguageMiddleware:
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        if user is not None and user.is_authenticated:
+            timezones.activate(user)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread serves other users next (an API request activates its user's zone
+            # when its token is checked).
+            timezone.deactivate()
         if language:
             response.headers.setdefault("Content-Language", language)
         return response

@@ -108,6 +108,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
     )
+    # An IANA zone such as "America/New_York"; empty: the installation's (FARLEY_TIME_ZONE).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("may use the operator admin"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from farley.core import entities, history
+from farley.core import entities, history, timezones
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
@@ -351,6 +351,18 @@ def role_delete(*, actor: User, role_id: int) -> None:
         role.delete()
 
 
+def user_set_time_zone(*, actor: User, time_zone: str) -> User:
+    """The zone the user sees and enters times in (empty: the installation's)."""
+    from farley.core.timezones import zone_names
+
+    c = Cleaner()
+    time_zone = c.choice("time_zone", time_zone, ["", *zone_names()])
+    c.raise_if_invalid()
+    actor.time_zone = time_zone
+    actor.save(update_fields=["time_zone", "updated_at"])
+    return actor
+
+
 def user_set_language(*, actor: User, language: str) -> User:
     c = Cleaner()
     language = c.choice("language", language, ["", "en", "de"])
@@ -514,6 +526,7 @@ def token_authenticate(key: str) -> User | None:
     # farley.core.permissions narrows this request's actions to the token's scopes.
     user._farley_scopes = dict(token.scopes) if token.scopes else None
     user._farley_token_id = token.pk
+    timezones.activate(user)  # naive times in the request are the user's local times
     return user
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,16 @@ from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import AccountStatus, RelationshipType
-from farley.core import entities, permissions, selectors, services, sharing, signin, twofactor
+from farley.core import (
+    entities,
+    permissions,
+    selectors,
+    services,
+    sharing,
+    signin,
+    timezones,
+    twofactor,
+)
 from farley.core import search as search_index
 from farley.core.api import hit_url
 from farley.core.errors import Conflict, NotFound, ValidationFailed
@@ -96,6 +106,16 @@ def profile(request: HttpRequest) -> HttpResponse:
 
                 translation.activate(request.user.language or translation.get_language())
                 messages.success(request, _("Your language was saved."))
+                return redirect("web:profile")
+        elif action == "time_zone":
+            try:
+                services.user_set_time_zone(
+                    actor=request.user, time_zone=request.POST.get("time_zone", "")
+                )
+            except ValidationFailed:
+                messages.error(request, _("Select a valid time zone."))
+            else:
+                messages.success(request, _("Your time zone was saved."))
                 return redirect("web:profile")
         elif action == "create_token":
             post = request.POST
@@ -191,6 +211,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "error": two_factor_error,
         },
         "current_session": request.session.session_key,
+        "time_zones": timezones.zone_names(),
+        "default_time_zone": django_settings.TIME_ZONE,
     }
     status = 422 if two_factor_error else 200
     return render(request, "web/profile.html", context, status=status)
