@@ -7,3 +7,6 @@ class ActivitiesConfig(AppConfig):
     label = "activities"
     verbose_name = _("Activities")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from farley.activities import entities  # noqa: F401  (registers activities)

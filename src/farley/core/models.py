@@ -347,7 +347,7 @@ class SearchDocument(models.Model):
 
     entity = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(null=True)  # null: a team's (e.g. a queued task)
     team_id = models.BigIntegerField(null=True)
     title = models.CharField(max_length=300)
     subtitle = models.CharField(max_length=300, blank=True)

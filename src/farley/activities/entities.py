@@ -1,0 +1,20 @@
+"""Registers activities with core (history, search, custom fields, permissions, sharing,
+trash and the security suite)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from farley.activities.models import Activity
+from farley.activities.services import activity_restore
+from farley.core.entities import Entity, register
+
+ACTIVITY = register(
+    Entity(
+        key="activity",
+        model=Activity,
+        label=_("Activity"),
+        label_plural=_("Activities"),
+        url_name="activities:detail",
+        restore=activity_restore,
+        search_fields=("title",),
+    )
+)

@@ -1,0 +1,291 @@
+"""Reads of activities shared by the pages and the API: what a user may see (the same
+visibility as every customer record: own, team's, shared), "My day", the task list with its
+filters, the calendar's window, the activities of one record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from farley.activities.models import (
+    Activity,
+    ActivityKind,
+    ActivityLink,
+    ActivityStatus,
+    Attendee,
+    Priority,
+)
+from farley.core import entities, permissions, timezones
+from farley.core.errors import NotFound, ValidationFailed
+from farley.core.models import Team, User
+from farley.core.validation import Cleaner
+from farley.core.visibility import team_ids, visibility_q
+
+ENTITY = "activity"
+RELATIONS = ("owner", "team")
+MAX_WINDOW_DAYS = 62  # a month view with its neighbouring weeks
+
+
+def activities_visible_to(
+    user: User, *, include_deleted: bool = False, for_edit: bool = False
+) -> QuerySet[Activity]:
+    """Every activity ``user`` may see (or change): assigned to them or their team, shared
+    with them, or (to see, not to change) an appointment they are invited to."""
+    if not permissions.can(user, "view", ENTITY):
+        return Activity.objects.none()
+    q = visibility_q(user, entity=ENTITY, object_id=OuterRef("pk"), for_edit=for_edit)
+    if q.children and not for_edit:  # restricted: the invitations too
+        q = q | Q(Exists(Attendee.objects.filter(activity=OuterRef("pk"), user_id=user.pk)))
+    queryset = Activity.objects.filter(q)
+    return queryset if include_deleted else queryset.filter(deleted_at__isnull=True)
+
+
+def activity_detail(user: User, activity_id: int, kind: str | None = None) -> Activity:
+    queryset = activities_visible_to(user).select_related(*RELATIONS)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    activity = (
+        queryset.prefetch_related("links", "attendees__user", "attendees__contact")
+        .filter(pk=activity_id)
+        .first()
+    )
+    if activity is None:
+        raise NotFound()
+    return activity
+
+
+@dataclass
+class MyDay:
+    overdue: list[Activity] = field(default_factory=list)
+    today: list[Activity] = field(default_factory=list)
+    upcoming: list[Activity] = field(default_factory=list)
+    appointments: list[Activity] = field(default_factory=list)
+    follow_ups: list[Activity] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """What needs doing today: overdue and due today (the number in the navigation)."""
+        return len(self.overdue) + len(self.today)
+
+
+def day_bounds(user: User, day: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of ``day`` (default: today) in ``user``'s time zone, as aware times."""
+    zone = timezones.zone(user)
+    day = day or timezone.now().astimezone(zone).date()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+
+MY_DAY_LIMIT = 50
+UPCOMING_DAYS = 7
+
+
+def my_day(user: User) -> MyDay:
+    """The user's own open tasks (overdue, due today, the next week's), today's
+    appointments they organise or attend, and their follow-ups; each list cut at 50."""
+    start, end = day_bounds(user)
+    tasks = (
+        Activity.objects.filter(
+            kind=ActivityKind.TASK, owner=user, status=ActivityStatus.OPEN,
+            deleted_at__isnull=True,
+        )
+        .select_related(*RELATIONS)
+        .prefetch_related("links")
+        .order_by("due_at", "pk")
+    )  # fmt: skip
+    day = MyDay(
+        overdue=list(tasks.filter(due_at__lt=start)[:MY_DAY_LIMIT]),
+        today=list(tasks.filter(due_at__gte=start, due_at__lt=end)[:MY_DAY_LIMIT]),
+        upcoming=list(
+            tasks.filter(due_at__gte=end, due_at__lt=end + dt.timedelta(days=UPCOMING_DAYS))[
+                :MY_DAY_LIMIT
+            ]
+        ),
+    )
+    day.follow_ups = [t for t in [*day.overdue, *day.today, *day.upcoming] if t.is_follow_up]
+    mine = Q(owner=user) | Q(pk__in=Attendee.objects.filter(user_id=user.pk).values("activity_id"))
+    day.appointments = list(
+        Activity.objects.filter(
+            mine, kind=ActivityKind.APPOINTMENT, deleted_at__isnull=True,
+            start_at__lt=end, end_at__gt=start,
+        )
+        .exclude(status=ActivityStatus.CANCELLED)
+        .select_related(*RELATIONS)
+        .prefetch_related("links")
+        .order_by("start_at", "pk")[:MY_DAY_LIMIT]
+    )  # fmt: skip
+    return day
+
+
+def open_task_count(user: User) -> int:
+    """Overdue and due today: the count in the navigation."""
+    _start, end = day_bounds(user)
+    return Activity.objects.filter(
+        kind=ActivityKind.TASK, owner=user, status=ActivityStatus.OPEN,
+        deleted_at__isnull=True, due_at__lt=end,
+    ).count()  # fmt: skip
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+SORTS = {"due": ("due_at", "pk"), "-due": ("-due_at", "-pk"), "start": ("start_at", "pk"),
+         "-start": ("-start_at", "-pk"), "priority": ("-priority_rank", "due_at", "pk"),
+         "created": ("-created_at", "-pk")}  # fmt: skip
+
+
+def filtered(
+    user: User, params: Mapping[str, Any], *, kind: str | None = None, strict: bool = False
+) -> QuerySet[Activity]:
+    """The activities ``user`` sees that match the list filters: assignee (an id or "me"),
+    team, status, priority, due_from/due_to (tasks) or from/to (start, others; dates in the
+    user's zone), related (``contact:5``) and related_type (``contact``), q (title)."""
+    c = Cleaner()
+    queryset = activities_visible_to(user).select_related(*RELATIONS)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    elif params.get("kind"):
+        queryset = queryset.filter(kind=c.choice("kind", params.get("kind"), ActivityKind.choices))
+    assignee = params.get("assignee") or params.get("assignee_id")
+    if assignee:
+        if assignee == "me":
+            queryset = queryset.filter(owner=user)
+        else:
+            pk = c.integer("assignee", assignee, minimum=1, maximum=2**63 - 1)
+            queryset = queryset.filter(owner_id=pk)
+    if params.get("team") or params.get("team_id"):
+        pk = c.integer("team", params.get("team") or params.get("team_id"), minimum=1,
+                       maximum=2**63 - 1)  # fmt: skip
+        queryset = queryset.filter(team_id=pk)
+    if params.get("status"):
+        queryset = queryset.filter(
+            status=c.choice("status", params.get("status"), ActivityStatus.choices)
+        )
+    if params.get("priority"):
+        queryset = queryset.filter(
+            priority=c.choice("priority", params.get("priority"), Priority.choices)
+        )
+    zone = timezones.zone(user)
+    field_name = "due_at" if kind == ActivityKind.TASK else "start_at"
+    for key, lookup, shift in (("from", "gte", 0), ("to", "lt", 1)):
+        for name in (f"due_{key}", key):
+            raw = params.get(name)
+            if not raw:
+                continue
+            day = c.date(name, raw)
+            if day is not None:
+                moment = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time.min,
+                                             tzinfo=zone)  # fmt: skip
+                target = "due_at" if name.startswith("due_") else field_name
+                queryset = queryset.filter(**{f"{target}__{lookup}": moment})
+    if params.get("overdue") in ("1", "true", "yes"):
+        queryset = queryset.filter(due_at__lt=timezone.now(), status=ActivityStatus.OPEN)
+    related = params.get("related")
+    if related:
+        key, _sep, pk_text = str(related).partition(":")
+        pk = c.integer("related", pk_text, minimum=1, maximum=2**63 - 1)
+        if key not in entities.registered_keys():
+            c.add("related", _("Enter a record as type:id, e.g. contact:5."))
+        elif pk is not None:
+            queryset = queryset.filter(
+                Exists(ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key,
+                                                   object_id=pk))
+            )  # fmt: skip
+    if params.get("related_type"):
+        key = params.get("related_type")
+        if key not in entities.registered_keys():
+            c.add("related_type", _("Select a type of record."))
+        else:
+            queryset = queryset.filter(
+                Exists(ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key))
+            )
+    if params.get("q"):
+        queryset = queryset.filter(title__icontains=str(params.get("q"))[:200])
+    sort = params.get("sort") or ("due" if kind == ActivityKind.TASK else "-start")
+    if sort not in SORTS:
+        c.add("sort", _("Select a valid sort order."))
+        sort = "due"
+    if strict:
+        c.raise_if_invalid()
+    elif not c.ok:
+        raise ValidationFailed(c.errors)
+    if sort == "priority":
+        from django.db.models import Case, IntegerField, Value, When
+
+        queryset = queryset.annotate(
+            priority_rank=Case(
+                When(priority=Priority.HIGH, then=Value(2)),
+                When(priority=Priority.NORMAL, then=Value(1)),
+                default=Value(0), output_field=IntegerField(),
+            )
+        )  # fmt: skip
+    return queryset.order_by(*SORTS[sort])
+
+
+def calendar_window(
+    user: User, params: Mapping[str, Any]
+) -> tuple[QuerySet[Activity], dt.datetime, dt.datetime]:
+    """Appointments and due tasks between ``start`` and ``end`` (ISO dates or times) for
+    ``user`` (default), a colleague (``user``) or a team (``team``), as far as ``user`` may
+    see them. At most 62 days."""
+    c = Cleaner()
+    start = c.datetime("start", params.get("start"), required=True)
+    end = c.datetime("end", params.get("end"), required=True)
+    if start and end and not start < end <= start + dt.timedelta(days=MAX_WINDOW_DAYS):
+        c.add("end", _("Show at most %(n)d days.") % {"n": MAX_WINDOW_DAYS})
+    target_user, target_team = user, None
+    if params.get("team"):
+        pk = c.integer("team", params.get("team"), minimum=1, maximum=2**63 - 1)
+        target_team = Team.objects.filter(pk=pk).first() if pk else None
+        if pk and target_team is None:
+            c.add("team", _("Select a team."))
+        target_user = None
+    elif params.get("user"):
+        pk = c.integer("user", params.get("user"), minimum=1, maximum=2**63 - 1)
+        target_user = User.objects.filter(pk=pk).first() if pk else None
+        if pk and target_user is None:
+            c.add("user", _("Select a user."))
+    c.raise_if_invalid()
+    visible = activities_visible_to(user)
+    if target_team is not None:
+        whose = Q(team=target_team) | Q(owner_id__in=target_team.members.values("pk"))
+    else:
+        whose = Q(owner=target_user) | Q(
+            pk__in=Attendee.objects.filter(user=target_user).values("activity_id")
+        )
+    appointments = Q(kind=ActivityKind.APPOINTMENT, start_at__lt=end, end_at__gt=start)
+    tasks = Q(kind=ActivityKind.TASK, due_at__gte=start, due_at__lt=end)
+    queryset = (
+        visible.filter(whose)
+        .filter(appointments | tasks)
+        .exclude(status=ActivityStatus.CANCELLED)
+        .select_related(*RELATIONS)
+        .order_by("start_at", "due_at", "pk")
+    )
+    return queryset, start, end
+
+
+def of_record(user: User, entity: str, object_id: int) -> QuerySet[Activity]:
+    """The activities about one record (its 360 page's panel and timeline)."""
+    return (
+        activities_visible_to(user)
+        .filter(
+            Exists(
+                ActivityLink.objects.filter(
+                    activity=OuterRef("pk"), entity=entity, object_id=object_id
+                )
+            )
+        )
+        .select_related(*RELATIONS)
+        # Open ones first (by due date), then what is done or past, newest first.
+        .order_by(F("completed_at").desc(nulls_first=True), "due_at", "-start_at", "-pk")
+    )
+
+
+def my_team_ids(user: User) -> list[int]:
+    return team_ids(user)

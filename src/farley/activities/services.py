@@ -1,0 +1,566 @@
+"""Every write to activities: tasks (with follow-ups, completion with a next task, recurring
+series), appointments with attendees, call logs and notes; delete and restore.
+
+One function per use case, keyword arguments, one transaction each. Every field is checked
+here, all errors collected before anything is written. Times without an offset are the
+actor's local times (:mod:`farley.core.timezones`); stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from farley.activities import recurrence
+from farley.activities import selectors as activity_selectors
+from farley.activities.models import (
+    Activity,
+    ActivityKind,
+    ActivityLink,
+    ActivityStatus,
+    Attendee,
+    CallDirection,
+    CallOutcome,
+    Priority,
+)
+from farley.contacts.models import Contact
+from farley.core import entities, history, permissions, search, softdelete, timezones
+from farley.core.errors import Conflict, NotFound, ValidationFailed
+from farley.core.models import ChangeAction, Team, User
+from farley.core.validation import Cleaner
+from farley.core.visibility import visible_records
+
+ENTITY = "activity"
+MAX_RELATED = 20
+MAX_ATTENDEES = 100
+# The fields each kind takes (besides assignee_id, team_id, related and, for appointments,
+# attendees).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    ActivityKind.TASK: ("title", "description", "status", "priority", "due_at", "recurrence",
+                        "remind_at", "is_follow_up"),
+    ActivityKind.APPOINTMENT: ("title", "description", "status", "start_at", "end_at", "all_day",
+                               "location", "video_url", "outcome", "remind_at"),
+    ActivityKind.CALL: ("title", "description", "start_at", "direction", "phone_number",
+                        "duration_seconds", "call_result"),
+    ActivityKind.NOTE: ("title", "description", "start_at"),
+}  # fmt: skip
+LINK_FIELDS = ("assignee_id", "team_id", "related", "attendees")
+EARLIEST, LATEST = 1900, 2200
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+
+def _when(c: Cleaner, field: str, value: Any, *, required: bool = False) -> dt.datetime | None:
+    moment = c.datetime(field, value, required=required)
+    if moment is not None and not EARLIEST <= moment.year <= LATEST:
+        c.add(field, _("Enter a date between %(a)d and %(b)d.") % {"a": EARLIEST, "b": LATEST})
+        return None
+    return moment
+
+
+def _clean_fields(
+    c: Cleaner, kind: str, data: dict[str, Any], activity: Activity | None
+) -> dict[str, Any]:
+    allowed = KIND_FIELDS[kind]
+    for key in set(data) - set(allowed) - set(LINK_FIELDS) - {"version"}:
+        c.add(key, _("Unknown field."))
+    if kind != ActivityKind.APPOINTMENT and "attendees" in data:
+        c.add("attendees", _("Only appointments have attendees."))
+
+    def has(key: str) -> bool:
+        return activity is None or key in data
+
+    values: dict[str, Any] = {}
+    if has("title"):
+        required = kind in (ActivityKind.TASK, ActivityKind.APPOINTMENT)
+        values["title"] = c.text("title", data.get("title"), max_length=300, required=required)
+    if has("description"):
+        values["description"] = c.text("description", data.get("description"), max_length=20000)
+    if "status" in allowed and has("status"):
+        values["status"] = c.choice(
+            "status", data.get("status") or ActivityStatus.OPEN, ActivityStatus.choices
+        )
+    if "priority" in allowed and has("priority"):
+        values["priority"] = c.choice(
+            "priority", data.get("priority") or Priority.NORMAL, Priority.choices
+        )
+    for key in ("due_at", "start_at", "end_at", "remind_at"):
+        if key in allowed and has(key):
+            required = key == "start_at" and kind == ActivityKind.APPOINTMENT
+            values[key] = _when(c, key, data.get(key), required=required)
+    for key in ("all_day", "is_follow_up"):
+        if key in allowed and has(key):
+            values[key] = c.boolean(key, data.get(key))
+    if "location" in allowed and has("location"):
+        values["location"] = c.text("location", data.get("location"), max_length=300)
+    if "video_url" in allowed and has("video_url"):
+        values["video_url"] = c.url("video_url", data.get("video_url"))
+    if "outcome" in allowed and has("outcome"):
+        values["outcome"] = c.text("outcome", data.get("outcome"), max_length=20000)
+    if kind == ActivityKind.CALL:
+        if has("direction"):
+            values["direction"] = c.choice(
+                "direction", data.get("direction") or CallDirection.OUTBOUND,
+                CallDirection.choices,
+            )  # fmt: skip
+        if has("phone_number"):
+            raw = data.get("phone_number")
+            values["phone_number"] = c.phone("phone_number", raw) if raw else ""
+        if has("duration_seconds"):
+            values["duration_seconds"] = c.integer(
+                "duration_seconds", data.get("duration_seconds"), minimum=0, maximum=86400 * 2
+            )
+        if has("call_result"):
+            values["call_result"] = c.choice(
+                "call_result", data.get("call_result") or "", CallOutcome.choices
+            )
+    if "recurrence" in allowed and has("recurrence"):
+        values["recurrence"] = c.text("recurrence", data.get("recurrence"), max_length=500)
+    _check_times(c, kind, values, activity)
+    return values
+
+
+def _current(values: dict[str, Any], activity: Activity | None, key: str) -> Any:
+    return values[key] if key in values else getattr(activity, key, None)
+
+
+def _check_times(c: Cleaner, kind: str, values: dict[str, Any], activity: Activity | None) -> None:
+    start, end = _current(values, activity, "start_at"), _current(values, activity, "end_at")
+    if kind == ActivityKind.APPOINTMENT:
+        if _current(values, activity, "all_day") and start is not None:
+            # An all-day appointment covers whole days of the actor's calendar.
+            local = timezone.localtime(start)
+            start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            values["start_at"] = start
+            if end is not None:
+                end_local = timezone.localtime(end)
+                end = end_local.replace(hour=0, minute=0, second=0, microsecond=0)
+                end = max(end, start) + dt.timedelta(days=1)
+            else:
+                end = start + dt.timedelta(days=1)
+            values["end_at"] = end
+        elif start is not None and end is None and "end_at" not in c.errors:
+            values["end_at"] = end = start + dt.timedelta(hours=1)
+        if start is not None and end is not None and end < start:
+            c.add("end_at", _("The end lies before the start."))
+    if kind in (ActivityKind.CALL, ActivityKind.NOTE) and activity is None:
+        values.setdefault("start_at", None)
+        if values["start_at"] is None and "start_at" not in c.errors:
+            values["start_at"] = timezone.now()
+    text = _current(values, activity, "recurrence") or ""
+    if kind == ActivityKind.TASK and text and "recurrence" not in c.errors:
+        text = recurrence.normalise(text)
+        due = _current(values, activity, "due_at")
+        if due is None:
+            if "due_at" not in c.errors:
+                c.add("recurrence", _("A repeating task needs a due date."))
+            return
+        try:
+            recurrence.parse(text, timezone.localtime(due))
+        except recurrence.InvalidRule as exc:
+            c.add("recurrence", str(exc))
+        else:
+            values["recurrence"] = text
+
+
+def _clean_assignment(
+    c: Cleaner, actor: User, data: dict[str, Any], activity: Activity | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if activity is None or "assignee_id" in data:
+        raw = data.get("assignee_id")
+        if raw in (None, ""):
+            values["owner"] = None
+        else:
+            pk = c.integer("assignee_id", raw, minimum=1, maximum=2**63 - 1)
+            user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+            if pk and user is None:
+                c.add("assignee_id", _("Select an active user."))
+            values["owner"] = user
+    if activity is None or "team_id" in data:
+        raw = data.get("team_id")
+        if raw in (None, ""):
+            values["team"] = None
+        else:
+            pk = c.integer("team_id", raw, minimum=1, maximum=2**63 - 1)
+            team = Team.objects.filter(pk=pk).first() if pk else None
+            if pk and team is None:
+                c.add("team_id", _("Select a team."))
+            values["team"] = team
+    nobody_named = data.get("assignee_id") in (None, "") and data.get("team_id") in (None, "")
+    if activity is None and nobody_named:
+        values["owner"] = actor  # the actor's own
+    owner = values["owner"] if "owner" in values else getattr(activity, "owner", None)
+    team = values["team"] if "team" in values else getattr(activity, "team", None)
+    if owner is None and team is None and not {"assignee_id", "team_id"} & set(c.errors):
+        c.add("assignee_id", _("Assign it to a user or a team."))
+    if (
+        "owner" in values
+        and values["owner"] is not None
+        and "team" not in values
+        and (activity is None)
+    ):
+        values["team"] = values["owner"].teams.order_by("name").first()
+    return values
+
+
+def _clean_related(c: Cleaner, actor: User, value: Any) -> list[tuple[str, int]]:
+    """``[{"type": "contact", "id": 5}, ...]``: records the actor may see."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        c.add("related", _("Enter a list of records."))
+        return []
+    if len(value) > MAX_RELATED:
+        c.add("related", _("Relate at most %(n)d records.") % {"n": MAX_RELATED})
+        return []
+    found: list[tuple[str, int]] = []
+    keys = set(entities.registered_keys()) - {ENTITY}
+    for index, item in enumerate(value):
+        field = f"related.{index}"
+        if not isinstance(item, dict) or set(item) - {"type", "id"}:
+            c.add(field, _('Enter a record as {"type": ..., "id": ...}.'))
+            continue
+        key = item.get("type")
+        if key not in keys:
+            c.add(f"{field}.type", _("Select a type of record."))
+            continue
+        pk = c.integer(f"{field}.id", item.get("id"), minimum=1, maximum=2**63 - 1)
+        if pk is None:
+            continue
+        model = entities.get(key).model
+        if not visible_records(model.objects.all(), actor).filter(pk=pk).exists():
+            c.add(f"{field}.id", _("No such record, or you may not see it."))
+            continue
+        if (key, pk) not in found:
+            found.append((key, pk))
+    return found
+
+
+def _clean_attendees(c: Cleaner, actor: User, value: Any) -> list[tuple[str, int]]:
+    """``[{"type": "user" | "contact", "id": ...}]``: active users, contacts the actor sees."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        c.add("attendees", _("Enter a list of attendees."))
+        return []
+    if len(value) > MAX_ATTENDEES:
+        c.add("attendees", _("Invite at most %(n)d attendees.") % {"n": MAX_ATTENDEES})
+        return []
+    found: list[tuple[str, int]] = []
+    for index, item in enumerate(value):
+        field = f"attendees.{index}"
+        if not isinstance(item, dict) or set(item) - {"type", "id"}:
+            c.add(field, _('Enter an attendee as {"type": ..., "id": ...}.'))
+            continue
+        kind = item.get("type")
+        pk = c.integer(f"{field}.id", item.get("id"), minimum=1, maximum=2**63 - 1)
+        if kind not in ("user", "contact"):
+            c.add(f"{field}.type", _("An attendee is a user or a contact."))
+            continue
+        if pk is None:
+            continue
+        if kind == "user":
+            ok = User.objects.filter(pk=pk, is_active=True).exists()
+        else:
+            ok = visible_records(Contact.objects.all(), actor).filter(pk=pk).exists()
+        if not ok:
+            c.add(f"{field}.id", _("No such attendee, or you may not see them."))
+        elif (kind, pk) not in found:
+            found.append((kind, pk))
+    return found
+
+
+# --- snapshots, search ------------------------------------------------------------------------
+
+
+def snapshot(activity: Activity) -> dict[str, Any]:
+    fields = ("kind", *KIND_FIELDS[activity.kind])
+    snap = {f: getattr(activity, f) for f in fields}
+    snap["assignee"] = str(activity.owner) if activity.owner_id else None
+    snap["team"] = str(activity.team) if activity.team_id else None
+    snap["related"] = sorted(f"{link.entity} {link.object_id}" for link in activity.links.all())
+    if activity.kind == ActivityKind.APPOINTMENT:
+        snap["attendees"] = sorted(str(a) for a in activity.attendees.all())
+    return snap
+
+
+def _index(activity: Activity) -> None:
+    search.index_document(
+        entity=ENTITY,
+        object_id=activity.pk,
+        owner_id=activity.owner_id,
+        team_id=activity.team_id,
+        title=activity.title,
+        subtitle="",
+        parts=[activity.description[:2000], activity.location, activity.phone_number],
+    )
+
+
+def _set_links(activity: Activity, related: list[tuple[str, int]]) -> None:
+    activity.links.all().delete()
+    ActivityLink.objects.bulk_create(
+        [ActivityLink(activity=activity, entity=key, object_id=pk) for key, pk in related]
+    )
+
+
+def _set_attendees(activity: Activity, attendees: list[tuple[str, int]]) -> None:
+    keep = {(("user", a.user_id) if a.user_id else ("contact", a.contact_id)): a
+            for a in activity.attendees.all()}  # fmt: skip
+    for key, attendee in keep.items():
+        if key not in attendees:
+            attendee.delete()
+    Attendee.objects.bulk_create(
+        [
+            Attendee(activity=activity, user_id=pk if kind == "user" else None,
+                     contact_id=pk if kind == "contact" else None)
+            for kind, pk in attendees if (kind, pk) not in keep
+        ]
+    )  # fmt: skip
+
+
+# --- create, update ---------------------------------------------------------------------------
+
+
+def _default_title(kind: str, values: dict[str, Any]) -> str:
+    first_line = (values.get("description") or "").strip().splitlines()
+    if first_line:
+        return first_line[0][:300]
+    return str(ActivityKind(kind).label)
+
+
+def activity_create(*, actor: User, kind: str, data: dict[str, Any]) -> Activity:
+    """Create a task, appointment, call log or note."""
+    if kind not in ActivityKind.values:
+        raise NotFound()
+    permissions.require(actor, "create", ENTITY)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"": [_("Expected an object.")]})
+    c = Cleaner()
+    with timezone.override(timezones.zone(actor)):
+        values = _clean_fields(c, kind, data, None)
+    values.update(_clean_assignment(c, actor, data, None))
+    related = _clean_related(c, actor, data.get("related"))
+    attendees = _clean_attendees(c, actor, data.get("attendees"))
+    c.raise_if_invalid()
+    if not values.get("title"):
+        values["title"] = _default_title(kind, values)
+    with transaction.atomic():
+        now = timezone.now()
+        activity = Activity.objects.create(
+            kind=kind, created_by=actor, created_at=now, updated_at=now, **values
+        )
+        if activity.status == ActivityStatus.DONE:
+            activity.completed_at, activity.completed_by = now, actor
+            activity.save(update_fields=["completed_at", "completed_by"])
+        _set_links(activity, related)
+        _set_attendees(activity, attendees)
+        history.record_change(
+            entity=ENTITY, object_id=activity.pk, action=ChangeAction.CREATE, actor=actor,
+            after=snapshot(activity),
+        )  # fmt: skip
+        _index(activity)
+    return activity
+
+
+def _for_edit(actor: User, activity_id: int, kind: str | None = None) -> Activity:
+    queryset = activity_selectors.activities_visible_to(actor, for_edit=True)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    activity = queryset.select_for_update().filter(pk=activity_id).first()
+    if activity is None:
+        raise NotFound()
+    return activity
+
+
+def _check_version(activity: Activity, version: Any) -> None:
+    if version in (None, ""):
+        return
+    c = Cleaner()
+    expected = c.integer("version", version, minimum=0)
+    c.raise_if_invalid()
+    if expected != activity.version:
+        raise Conflict(current_version=activity.version)
+
+
+def activity_update(
+    *,
+    actor: User,
+    activity_id: int,
+    data: dict[str, Any],
+    kind: str | None = None,
+    version: Any = None,
+) -> Activity:
+    """Change an activity; ``version`` (if given) must be the one the caller read, else 409."""
+    permissions.require(actor, "edit", ENTITY)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"": [_("Expected an object.")]})
+    with transaction.atomic():
+        activity = _for_edit(actor, activity_id, kind)
+        _check_version(activity, version if version is not None else data.get("version"))
+        data = {k: v for k, v in data.items() if k != "version"}
+        c = Cleaner()
+        with timezone.override(timezones.zone(actor)):
+            values = _clean_fields(c, activity.kind, data, activity)
+        values.update(_clean_assignment(c, actor, data, activity))
+        related = _clean_related(c, actor, data.get("related")) if "related" in data else None
+        attendees = (
+            _clean_attendees(c, actor, data.get("attendees")) if "attendees" in data else None
+        )
+        c.raise_if_invalid()
+        if "title" in values and not values["title"]:
+            values["title"] = _default_title(activity.kind, {**values})
+        before = snapshot(activity)
+        was_open = activity.status == ActivityStatus.OPEN
+        for key, value in values.items():
+            setattr(activity, key, value)
+        if was_open and activity.status == ActivityStatus.DONE:
+            activity.completed_at, activity.completed_by = timezone.now(), actor
+        elif activity.status == ActivityStatus.OPEN:
+            activity.completed_at, activity.completed_by = None, None
+        if "remind_at" in values and values["remind_at"] != getattr(before, "remind_at", None):
+            activity.reminded_at = None  # a new reminder time fires again
+        if related is not None:
+            _set_links(activity, related)
+        if attendees is not None:
+            _set_attendees(activity, attendees)
+        after = snapshot(activity)
+        if history.diff(before, after):
+            activity.version += 1
+            activity.updated_at = timezone.now()
+            activity.save()
+            history.record_change(
+                entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
+                before=before, after=after,
+            )  # fmt: skip
+            _index(activity)
+    return activity
+
+
+# --- tasks: follow-ups, completion ------------------------------------------------------------
+
+
+def follow_up_create(*, actor: User, entity: str, object_id: int, data: dict[str, Any]) -> Activity:
+    """ "Remind me about this record on date X": a task of the actor's about the record."""
+    c = Cleaner()
+    if entity not in set(entities.registered_keys()) - {ENTITY}:
+        raise NotFound()
+    model = entities.get(entity).model
+    if not visible_records(model.objects.all(), actor).filter(pk=object_id).exists():
+        raise NotFound()
+    with timezone.override(timezones.zone(actor)):
+        due = _when(c, "due_at", data.get("due_at"), required=True)
+    c.raise_if_invalid()
+    record = model.objects.get(pk=object_id)
+    title = (data.get("title") or "").strip() or _("Follow up: %(record)s") % {"record": record}
+    return activity_create(
+        actor=actor,
+        kind=ActivityKind.TASK,
+        data={
+            "title": title[:300],
+            "description": data.get("description") or "",
+            "due_at": due,
+            "remind_at": due,
+            "is_follow_up": True,
+            "assignee_id": actor.pk,
+            "related": [{"type": entity, "id": object_id}],
+        },
+    )
+
+
+def task_complete(
+    *, actor: User, task_id: int, data: dict[str, Any] | None = None, version: Any = None
+) -> tuple[Activity, Activity | None]:
+    """Mark a task done, with an optional outcome note. A repeating task brings its next
+    occurrence; ``data["next"]`` (``{"title", "due_at", ...}``) creates a follow-up task
+    about the same records ("call again in 2 weeks"). Returns the task and the new one."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ValidationFailed({"": [_("Expected an object.")]})
+    permissions.require(actor, "edit", ENTITY)
+    with transaction.atomic():
+        task = _for_edit(actor, task_id, ActivityKind.TASK)
+        _check_version(task, version)
+        if task.status != ActivityStatus.OPEN:
+            raise ValidationFailed({"status": [_("This task is not open any more.")]})
+        c = Cleaner()
+        note = c.text("outcome", data.get("outcome"), max_length=20000)
+        next_data = data.get("next")
+        if next_data not in (None, "", {}) and not isinstance(next_data, dict):
+            c.add("next", _("Expected an object."))
+        c.raise_if_invalid()
+        related = [{"type": link.entity, "id": link.object_id} for link in task.links.all()]
+        following = None
+        if isinstance(next_data, dict) and next_data:
+            try:
+                following = activity_create(
+                    actor=actor, kind=ActivityKind.TASK,
+                    data={"assignee_id": task.owner_id, "team_id": task.team_id,
+                          "related": related, **next_data},
+                )  # fmt: skip
+            except ValidationFailed as exc:
+                raise ValidationFailed({f"next.{k}": v for k, v in exc.fields.items()}) from None
+        before = snapshot(task)
+        task.status = ActivityStatus.DONE
+        task.completed_at, task.completed_by = timezone.now(), actor
+        if note:
+            task.description = f"{task.description}\n\n{note}".strip()
+        task.version += 1
+        task.updated_at = timezone.now()
+        task.save()
+        history.record_change(
+            entity=ENTITY, object_id=task.pk, action=ChangeAction.UPDATE, actor=actor,
+            before=before, after=snapshot(task),
+        )  # fmt: skip
+        _index(task)
+        occurrence = _next_occurrence(actor, task, related)
+    return task, following or occurrence
+
+
+def _next_occurrence(actor: User, task: Activity, related: list[dict[str, Any]]) -> Activity | None:
+    if not task.recurrence or task.due_at is None:
+        return None
+    first = Activity.objects.filter(pk=task.series_id).first() if task.series_id else task
+    zone = timezones.zone(task.owner or actor)
+    due = recurrence.next_due(task.recurrence, first.due_at or task.due_at, task.due_at, zone)
+    if due is None:
+        return None
+    lead = (task.due_at - task.remind_at) if task.remind_at else None
+    occurrence = activity_create(
+        actor=actor,
+        kind=ActivityKind.TASK,
+        data={
+            "title": task.title, "description": "", "priority": task.priority,
+            "due_at": due, "remind_at": due - lead if lead is not None else None,
+            "recurrence": task.recurrence, "is_follow_up": task.is_follow_up,
+            "assignee_id": task.owner_id, "team_id": task.team_id, "related": related,
+        },
+    )  # fmt: skip
+    occurrence.series = first
+    occurrence.save(update_fields=["series"])
+    return occurrence
+
+
+# --- delete, restore --------------------------------------------------------------------------
+
+
+def activity_delete(*, actor: User, activity_id: int) -> Activity:
+    """Move an activity to the trash; it can be restored."""
+    return softdelete.soft_delete(
+        actor, ENTITY, activity_selectors.activities_visible_to(actor, for_edit=True), activity_id
+    )
+
+
+def activity_restore(*, actor: User, activity_id: int) -> Activity:
+    return softdelete.restore(
+        actor,
+        ENTITY,
+        activity_selectors.activities_visible_to(actor, include_deleted=True, for_edit=True),
+        activity_id,
+        _index,
+    )
