@@ -152,6 +152,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from farley.activities.api import router as activities_router
     from farley.contacts.api import router as contacts_router
     from farley.contacts.privacy_api import router as privacy_router
     from farley.core.api import router as core_router
@@ -163,6 +164,7 @@ def _register_routers() -> None:
     api.add_router("", privacy_router)
     api.add_router("", documents_router)
     api.add_router("", sales_router)
+    api.add_router("", activities_router)
 
 
 _register_routers()

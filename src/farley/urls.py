@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("farley.contacts.urls")),
     path("", include("farley.documents.urls")),
     path("", include("farley.sales.urls")),
+    path("", include("farley.activities.urls")),
 ]

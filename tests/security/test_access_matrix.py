@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from farley.activities import services as activity_services
 from farley.core import entities
 from farley.core.models import ChangeRecord
 from farley.core.search import search
@@ -50,6 +51,9 @@ FACTORIES["order"] = lambda owner: make_order(
 FACTORIES["opportunity"] = lambda owner: make_opportunity(
     owner, account=make_account(owner, name="Zebraholz Einkauf AG"), name="Geheimdeal Zebraholz"
 )
+FACTORIES["activity"] = lambda owner: activity_services.activity_create(
+    actor=owner, kind="task", data={"title": "Zebraholz anrufen", "due_at": "2026-12-07T10:00"}
+)
 SECRET_WORD = "Zebraholz"
 # A valid change per entity, so that only the missing right (not the body) can refuse it.
 CHANGES: dict[str, dict[str, Any]] = {
@@ -59,6 +63,7 @@ CHANGES: dict[str, dict[str, Any]] = {
     "order": {"erp_reference": "Hacked"},
     "lead": {"last_name": "Hacked"},
     "opportunity": {"name": "Hacked"},
+    "activity": {"title": "Hacked"},
 }
 
 

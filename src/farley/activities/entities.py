@@ -16,5 +16,6 @@ ACTIVITY = register(
         url_name="activities:detail",
         restore=activity_restore,
         search_fields=("title",),
+        api_path="/api/v1/tasks",
     )
 )

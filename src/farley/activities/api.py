@@ -1,0 +1,496 @@
+"""API: tasks (with completion and follow-ups), appointments, calls and notes, and the
+calendar window. The four kinds share one table and one output shape; each has its own
+collection with the fields it takes.
+
+No `from __future__ import annotations` here: the collections are made by one function per
+kind, and django-ninja must see the request schemas as objects, not as names.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict
+
+from farley.activities import selectors, services
+from farley.activities.models import Activity, ActivityKind
+from farley.core import entities, sensitive
+from farley.core.apiutil import (
+    ERRORS,
+    HISTORY_DOC,
+    ChangeOut,
+    Id,
+    api_page,
+    change_out,
+    history_page,
+    query_params,
+    requested_version,
+)
+from farley.core.errors import ValidationFailed
+from farley.core.models import User
+from farley.core.visibility import visible_records
+
+router = Router()
+PLURALS = {
+    ActivityKind.TASK: "tasks",
+    ActivityKind.APPOINTMENT: "appointments",
+    ActivityKind.CALL: "calls",
+    ActivityKind.NOTE: "notes",
+}
+SORTS = {
+    "due": (["due_at"], False),
+    "-due": (["due_at"], True),
+    "start": (["start_at"], False),
+    "-start": (["start_at"], True),
+    "created": (["created_at"], True),
+}
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class RelatedIn(Strict):
+    type: str
+    id: int
+
+
+class AttendeeIn(Strict):
+    type: str  # "user" or "contact"
+    id: int
+
+
+class RelatedOut(Schema):
+    type: str
+    id: int
+    title: str | None = None  # None: a record you may not see
+    url: str | None = None
+
+
+class AttendeeOut(Schema):
+    type: str
+    id: int
+    name: str
+    response: str
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    title: str
+    description: str
+    status: str
+    priority: str
+    due_at: dt.datetime | None
+    start_at: dt.datetime | None
+    end_at: dt.datetime | None
+    all_day: bool
+    location: str
+    video_url: str
+    outcome: str
+    direction: str
+    phone_number: str
+    duration_seconds: int | None
+    call_result: str
+    recurrence: str
+    is_follow_up: bool
+    remind_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    assignee_id: int | None
+    assignee_name: str | None
+    team_id: int | None
+    team_name: str | None
+    related: list[RelatedOut]
+    attendees: list[AttendeeOut]
+    custom: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+class ActivityList(Schema):
+    items: list[ActivityOut]
+    next_cursor: str | None
+    limit: int
+
+
+class TaskIn(Strict):
+    title: str = ""
+    description: str = ""
+    status: str = "open"
+    priority: str = "normal"
+    due_at: str | None = None
+    recurrence: str = ""
+    remind_at: str | None = None
+    is_follow_up: bool = False
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] = []
+
+
+class TaskPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    due_at: str | None = None
+    recurrence: str | None = None
+    remind_at: str | None = None
+    is_follow_up: bool | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] | None = None
+    version: int | None = None
+
+
+class AppointmentIn(Strict):
+    title: str = ""
+    description: str = ""
+    status: str = "open"
+    start_at: str | None = None
+    end_at: str | None = None
+    all_day: bool = False
+    location: str = ""
+    video_url: str = ""
+    outcome: str = ""
+    remind_at: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] = []
+    attendees: list[AttendeeIn] = []
+
+
+class AppointmentPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    start_at: str | None = None
+    end_at: str | None = None
+    all_day: bool | None = None
+    location: str | None = None
+    video_url: str | None = None
+    outcome: str | None = None
+    remind_at: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] | None = None
+    attendees: list[AttendeeIn] | None = None
+    version: int | None = None
+
+
+class CallIn(Strict):
+    title: str = ""
+    description: str = ""
+    start_at: str | None = None
+    direction: str = "out"
+    phone_number: str = ""
+    duration_seconds: int | None = None
+    call_result: str = ""
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] = []
+
+
+class CallPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    start_at: str | None = None
+    direction: str | None = None
+    phone_number: str | None = None
+    duration_seconds: int | None = None
+    call_result: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] | None = None
+    version: int | None = None
+
+
+class NoteIn(Strict):
+    title: str = ""
+    description: str = ""
+    start_at: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] = []
+
+
+class NotePatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    start_at: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    related: list[RelatedIn] | None = None
+    version: int | None = None
+
+
+class CompleteIn(Strict):
+    outcome: str = ""
+    next: TaskIn | None = None
+    version: int | None = None
+
+
+class CompleteOut(Schema):
+    task: ActivityOut
+    next: ActivityOut | None
+
+
+class FollowUpIn(Strict):
+    type: str
+    id: int
+    due_at: str | None = None
+    title: str = ""
+    description: str = ""
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def related_titles(user: User, activities: Iterable[Activity]) -> dict[tuple[str, int], str]:
+    """Titles of the related records ``user`` may see, one query per type of record."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for activity in activities:
+        for link in activity.links.all():
+            wanted[link.entity].add(link.object_id)
+    titles: dict[tuple[str, int], str] = {}
+    for key, ids in wanted.items():
+        if key not in entities.registered_keys():
+            continue
+        model = entities.get(key).model
+        for record in visible_records(model.objects.all(), user).filter(pk__in=ids):
+            titles[(key, record.pk)] = str(record)
+    return titles
+
+
+def _record_url(key: str, pk: int) -> str | None:
+    try:
+        return reverse(entities.get(key).url_name, args=[pk])
+    except (KeyError, NoReverseMatch):
+        return None
+
+
+def activity_out(
+    activity: Activity, user: User, titles: dict[tuple[str, int], str] | None = None
+) -> dict[str, Any]:
+    if titles is None:
+        titles = related_titles(user, [activity])
+    plain = [f for f in ActivityOut.model_fields if hasattr(activity, f)]
+    data = {key: getattr(activity, key) for key in plain if key not in ("related", "attendees")}
+    data["assignee_id"] = activity.owner_id
+    data["assignee_name"] = str(activity.owner) if activity.owner_id else None
+    data["team_name"] = str(activity.team) if activity.team_id else None
+    data["related"] = [
+        {
+            "type": link.entity,
+            "id": link.object_id,
+            "title": titles.get((link.entity, link.object_id)),
+            "url": _record_url(link.entity, link.object_id)
+            if (link.entity, link.object_id) in titles
+            else None,
+        }
+        for link in activity.links.all()
+    ]
+    data["attendees"] = [
+        {
+            "type": "user" if a.user_id else "contact",
+            "id": a.user_id or a.contact_id,
+            "name": str(a.user or a.contact),
+            "response": a.response,
+        }
+        for a in activity.attendees.all()
+    ]
+    data["custom"] = sensitive.visible_custom(user, "activity", activity.custom)
+    return data
+
+
+def _payload(payload: Schema) -> dict[str, Any]:
+    return payload.model_dump(exclude_unset=True)
+
+
+def _prefetched(queryset):
+    return queryset.select_related("owner", "team").prefetch_related(
+        "links", "attendees__user", "attendees__contact"
+    )
+
+
+LIST_DOC = (
+    "Filters: assignee (a user id or `me`), team, status (open, done, cancelled), priority "
+    "(low, normal, high), due_from / due_to (tasks' due date, YYYY-MM-DD in your time zone), "
+    "from / to (the start of appointments, calls and notes), overdue=true, related (a record "
+    "as type:id, e.g. contact:5), related_type (e.g. opportunity), q (title contains). "
+    "Sort: due, -due, start, -start, created. Pagination: limit (1-200), cursor."
+)
+TIME_DOC = (
+    "Times are ISO 8601; without an offset they are the caller's local time (the time zone "
+    "of the token's user)."
+)
+
+
+# --- one collection per kind ------------------------------------------------------------------
+
+
+def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[Schema]) -> None:
+    plural = PLURALS[kind]
+    tag = plural
+
+    def list_items(request: HttpRequest):
+        params = query_params(request)
+        default = "due" if kind == ActivityKind.TASK else "-start"
+        sort = params.pop("sort", "") or default
+        if sort not in SORTS:
+            raise ValidationFailed({"sort": ["Select due, -due, start, -start or created."]})
+        params = {k: v for k, v in params.items() if k not in ("limit", "cursor")}
+        queryset = selectors.filtered(request.user, params, kind=kind, strict=True)
+        fields, descending = SORTS[sort]
+        page = api_page(request, _prefetched(queryset), fields, descending=descending)
+        titles = related_titles(request.user, page.items)
+        return {
+            "items": [activity_out(a, request.user, titles) for a in page.items],
+            "next_cursor": page.next_cursor,
+            "limit": page.limit,
+        }
+
+    def create_item(request: HttpRequest, payload: create_schema):  # type: ignore[valid-type]
+        activity = services.activity_create(actor=request.user, kind=kind, data=_payload(payload))
+        return Status(201, _out(request, activity.pk))
+
+    def get_item(request: HttpRequest, activity_id: Id):
+        return _out(request, activity_id)
+
+    def update_item(request: HttpRequest, activity_id: Id, payload: patch_schema):  # type: ignore[valid-type]
+        data = _payload(payload)
+        version = requested_version(request, data.pop("version", None))
+        services.activity_update(
+            actor=request.user, activity_id=activity_id, data=data, kind=kind, version=version
+        )
+        return _out(request, activity_id)
+
+    def delete_item(request: HttpRequest, activity_id: Id):
+        selectors.activity_detail(request.user, activity_id, kind)
+        services.activity_delete(actor=request.user, activity_id=activity_id)
+        return Status(204, None)
+
+    def restore_item(request: HttpRequest, activity_id: Id):
+        trashed = selectors.activities_visible_to(request.user, include_deleted=True)
+        if not trashed.filter(pk=activity_id, kind=kind).exists():
+            from farley.core.errors import NotFound
+
+            raise NotFound()
+        services.activity_restore(actor=request.user, activity_id=activity_id)
+        return _out(request, activity_id)
+
+    def item_history(
+        request: HttpRequest, activity_id: Id, limit: int = 100, before: int | None = None
+    ):
+        visible = selectors.activities_visible_to(request.user, include_deleted=True)
+        if not visible.filter(pk=activity_id, kind=kind).exists():
+            from farley.core.errors import NotFound
+
+            raise NotFound()
+        return [
+            {**change_out(c), "changes": sensitive.mask_changes(request.user, "activity",
+                                                                c.changes)}
+            for c in history_page("activity", activity_id, limit, before)
+        ]  # fmt: skip
+
+    def _out(request: HttpRequest, activity_id: int) -> dict[str, Any]:
+        return activity_out(selectors.activity_detail(request.user, activity_id, kind),
+                            request.user)  # fmt: skip
+
+    path = f"/{plural}"
+    one = f"{path}/{{activity_id}}"
+    router.get(path, response={200: ActivityList, **ERRORS}, tags=[tag], description=LIST_DOC,
+               operation_id=f"list_{plural}")(list_items)  # fmt: skip
+    router.post(path, response={201: ActivityOut, **ERRORS}, tags=[tag], description=TIME_DOC,
+                operation_id=f"create_{plural}")(create_item)  # fmt: skip
+    router.get(one, response={200: ActivityOut, **ERRORS}, tags=[tag],
+               operation_id=f"get_{plural}")(get_item)  # fmt: skip
+    router.patch(one, response={200: ActivityOut, **ERRORS}, tags=[tag], description=TIME_DOC,
+                 operation_id=f"update_{plural}")(update_item)  # fmt: skip
+    router.delete(one, response={204: None, **ERRORS}, tags=[tag],
+                  operation_id=f"delete_{plural}")(delete_item)  # fmt: skip
+    router.post(f"{one}/restore", response={200: ActivityOut, **ERRORS}, tags=[tag],
+                operation_id=f"restore_{plural}")(restore_item)  # fmt: skip
+    router.get(f"{one}/history", response={200: list[ChangeOut], **ERRORS}, tags=[tag],
+               description=HISTORY_DOC, operation_id=f"history_{plural}")(item_history)  # fmt: skip
+
+
+_add_collection(ActivityKind.TASK, TaskIn, TaskPatch)
+_add_collection(ActivityKind.APPOINTMENT, AppointmentIn, AppointmentPatch)
+_add_collection(ActivityKind.CALL, CallIn, CallPatch)
+_add_collection(ActivityKind.NOTE, NoteIn, NotePatch)
+
+
+# --- tasks: completion, follow-ups ------------------------------------------------------------
+
+
+@router.post(
+    "/tasks/{task_id}/complete",
+    response={200: CompleteOut, **ERRORS},
+    tags=["tasks"],
+    description="Mark an open task done, with an optional outcome; `next` creates the next "
+    "task about the same records (e.g. call again in 2 weeks). A repeating task brings its "
+    "next occurrence, returned as `next`.",
+)
+def complete_task(request: HttpRequest, task_id: Id, payload: CompleteIn):
+    data = _payload(payload)
+    version = requested_version(request, data.pop("version", None))
+    task, following = services.task_complete(
+        actor=request.user, task_id=task_id, data=data, version=version
+    )
+    items = [selectors.activity_detail(request.user, task.pk)]
+    if following is not None:
+        items.append(selectors.activity_detail(request.user, following.pk))
+    titles = related_titles(request.user, items)
+    return {
+        "task": activity_out(items[0], request.user, titles),
+        "next": activity_out(items[1], request.user, titles) if following else None,
+    }
+
+
+@router.post(
+    "/follow-ups",
+    response={201: ActivityOut, **ERRORS},
+    tags=["tasks"],
+    description="Remind me about this record on a date: a task of yours about the record "
+    "(`type`: e.g. contact, `id`), due and reminding at `due_at`.",
+)
+def create_follow_up(request: HttpRequest, payload: FollowUpIn):
+    data = _payload(payload)
+    task = services.follow_up_create(
+        actor=request.user,
+        entity=data.pop("type"),
+        object_id=data.pop("id"),
+        data=data,
+    )
+    return Status(201, activity_out(selectors.activity_detail(request.user, task.pk),
+                                    request.user))  # fmt: skip
+
+
+class CalendarOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    items: list[ActivityOut]
+
+
+@router.get(
+    "/calendar",
+    response={200: CalendarOut, **ERRORS},
+    tags=["appointments"],
+    description="Appointments and due tasks between `start` and `end` (ISO 8601, at most 62 "
+    "days) of yours, of a colleague (`user`) or of a team (`team`), as far as you may see "
+    "them.",
+)
+def calendar(request: HttpRequest):
+    queryset, start, end = selectors.calendar_window(request.user, query_params(request))
+    items = list(_prefetched(queryset)[:2000])
+    titles = related_titles(request.user, items)
+    return {"start": start, "end": end,
+            "items": [activity_out(a, request.user, titles) for a in items]}  # fmt: skip
