@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -283,6 +284,9 @@ def activity_out(
         titles = related_titles(user, [activity])
     plain = [f for f in ActivityOut.model_fields if hasattr(activity, f)]
     data = {key: getattr(activity, key) for key in plain if key not in ("related", "attendees")}
+    for key, value in data.items():
+        if isinstance(value, dt.datetime):  # in the caller's time zone, with its offset
+            data[key] = timezone.localtime(value)
     data["assignee_id"] = activity.owner_id
     data["assignee_name"] = str(activity.owner) if activity.owner_id else None
     data["team_name"] = str(activity.team) if activity.team_id else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -265,7 +266,7 @@ def calendar_window(
         .filter(appointments | tasks)
         .exclude(status=ActivityStatus.CANCELLED)
         .select_related(*RELATIONS)
-        .order_by("start_at", "due_at", "pk")
+        .order_by(Coalesce("start_at", "due_at"), "pk")
     )
     return queryset, start, end
 

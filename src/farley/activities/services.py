@@ -199,13 +199,8 @@ def _clean_assignment(
     team = values["team"] if "team" in values else getattr(activity, "team", None)
     if owner is None and team is None and not {"assignee_id", "team_id"} & set(c.errors):
         c.add("assignee_id", _("Assign it to a user or a team."))
-    if (
-        "owner" in values
-        and values["owner"] is not None
-        and "team" not in values
-        and (activity is None)
-    ):
-        values["team"] = values["owner"].teams.order_by("name").first()
+    if activity is None and values.get("owner") is not None and not data.get("team_id"):
+        values["team"] = values["owner"].teams.order_by("name").first()  # the assignee's
     return values
 
 
@@ -282,6 +277,9 @@ def _clean_attendees(c: Cleaner, actor: User, value: Any) -> list[tuple[str, int
 def snapshot(activity: Activity) -> dict[str, Any]:
     fields = ("kind", *KIND_FIELDS[activity.kind])
     snap = {f: getattr(activity, f) for f in fields}
+    for key, value in snap.items():
+        if isinstance(value, dt.datetime):  # one zone, so that only real changes differ
+            snap[key] = value.astimezone(dt.UTC)
     snap["assignee"] = str(activity.owner) if activity.owner_id else None
     snap["team"] = str(activity.team) if activity.team_id else None
     snap["related"] = sorted(f"{link.entity} {link.object_id}" for link in activity.links.all())
