@@ -33,37 +33,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host_ok = args.host in settings.ALLOWED_HOSTS or "*" in settings.ALLOWED_HOSTS
     if not host_ok:
         settings.ALLOWED_HOSTS.append(args.host)
-    _start_hourly_jobs()
+    from farley import jobs
+
+    jobs.start_embedded()
     print(f"Farley is serving at http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="farley")
     return 0
-
-
-def _start_hourly_jobs() -> None:
-    """Jobs of the embedded server: every hour, the automatic retention policies that have not
-    run for a day (their last run is stored, so a restart neither skips nor repeats a day)."""
-    import logging
-    import threading
-
-    from django.db import close_old_connections
-
-    from farley.contacts.retention import run_due
-
-    log = logging.getLogger("farley.jobs")
-
-    def loop() -> None:
-        while True:
-            try:
-                for name, count in run_due().items():
-                    log.info("retention policy %s applied to %d contacts", name, count)
-            except Exception:
-                log.exception("retention policies failed")
-            finally:
-                close_old_connections()
-            stop.wait(3600)
-
-    stop = threading.Event()
-    threading.Thread(target=loop, name="farley-hourly-jobs", daemon=True).start()
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:

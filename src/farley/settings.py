@@ -239,3 +239,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FARLEY_LOG_LEVEL", "WARNING")},
 }
+
+# Links in emails (reminders, calendar feeds) start with this address.
+FARLEY_BASE_URL = os.environ.get("FARLEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Overdue tasks are escalated to their team's lead this many hours after they fell due.
+FARLEY_ESCALATION_HOURS = int(os.environ.get("FARLEY_ESCALATION_HOURS", "24"))
+
+# Background jobs (reminders, escalations, retention). Embedded (default): the server runs
+# them itself, no other service needed. With FARLEY_CELERY_BROKER (e.g. redis://127.0.0.1:6379/0)
+# they run in Celery workers: `celery -A farley worker --beat`.
+CELERY_BROKER_URL = os.environ.get("FARLEY_CELERY_BROKER", "")
+CELERY_RESULT_BACKEND = os.environ.get("FARLEY_CELERY_RESULTS", CELERY_BROKER_URL or None)
+CELERY_TASK_IGNORE_RESULT = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+FARLEY_JOBS = "celery" if CELERY_BROKER_URL else "embedded"

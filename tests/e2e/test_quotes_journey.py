@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from farley.sales.models import Order, Quote
 from tests.sales.quote_factories import make_customer, make_product
-from tests.sales.smtp_sink import smtp_fixture  # noqa: F401  (the "smtp" fixture)
+from tests.smtp_sink import smtp_fixture  # noqa: F401  (the "smtp" fixture)
 
 
 def test_build_send_and_accept_a_quote_then_find_its_order(page, admin_login, smtp, tmp_path):

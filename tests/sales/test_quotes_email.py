@@ -18,7 +18,7 @@ from farley.core.services import token_create
 from farley.sales.models import Quote, QuoteStatus
 from farley.sales.services import quotes
 from tests.sales.quote_factories import expire, line, make_customer, make_quote, sent_quote
-from tests.sales.smtp_sink import smtp_fixture  # noqa: F401  (the "smtp" fixture)
+from tests.smtp_sink import smtp_fixture  # noqa: F401  (the "smtp" fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
-from farley.core import entities, permissions, selectors, services, sharing
+from farley.core import entities, notifications, permissions, selectors, services, sharing
 from farley.core.apiutil import ERRORS, ChangeOut, Id, api_page, change_out, requested_version
 from farley.core.errors import NotFound
 from farley.core.history import history_for
@@ -408,4 +408,54 @@ def update_rule(request: HttpRequest, rule_id: Id, payload: SharingRulePatch):
 @router.delete("/sharing-rules/{rule_id}", response={204: None, **ERRORS}, tags=["sharing"])
 def delete_rule(request: HttpRequest, rule_id: Id):
     sharing.rule_delete(actor=request.user, rule_id=rule_id)
+    return Status(204, None)
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    entity: str
+    object_id: int | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NotificationList(Schema):
+    items: list[NotificationOut]
+    unread: int
+
+
+@router.get(
+    "/notifications",
+    response={200: NotificationList, **ERRORS},
+    tags=["notifications"],
+    description="Your in-app reminders and escalations, newest first (`unread=true`: only "
+    "those not read yet; at most `limit`, 1-200, default 50).",
+)
+def list_notifications(request: HttpRequest, unread: bool = False, limit: int = 50):
+    c = Cleaner()
+    limit = c.integer("limit", limit, minimum=1, maximum=200) or 50
+    c.raise_if_invalid()
+    items = list(notifications.of_user(request.user, unread_only=unread)[:limit])
+    return {"items": items, "unread": notifications.unread_count(request.user)}
+
+
+@router.post(
+    "/notifications/{notification_id}/read", response={204: None, **ERRORS},
+    tags=["notifications"],
+)  # fmt: skip
+def read_notification(request: HttpRequest, notification_id: Id):
+    notifications.mark_read(user=request.user, notification_id=notification_id)
+    return Status(204, None)
+
+
+@router.post("/notifications/read", response={204: None, **ERRORS}, tags=["notifications"])
+def read_all_notifications(request: HttpRequest):
+    notifications.mark_read(user=request.user)
     return Status(204, None)

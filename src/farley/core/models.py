@@ -588,3 +588,34 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Notification(models.Model):
+    """A message for one user in the app (the bell in the navigation): a reminder, an
+    escalation. ``url`` leads to what it is about; ``read_at`` is set when they open it."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        ESCALATION = "escalation", _("Escalation")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    # The record it is about (entity key and id), for erasure and for grouping.
+    entity = models.CharField(max_length=40, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx"),
+            models.Index(fields=["entity", "object_id"], name="notification_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
