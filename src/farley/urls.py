@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from farley.activities import feeds
 from farley.api import api
 from farley.web.oidc import SsoCallbackView, SsoStartView
 from farley.web.urls import auth_urlpatterns
@@ -16,4 +17,9 @@ urlpatterns = [
     path("", include("farley.documents.urls")),
     path("", include("farley.sales.urls")),
     path("", include("farley.activities.urls")),
+    path("calendar/<str:key>.ics", feeds.calendar_feed, name="calendar_feed"),
+    path("activities/<int:activity_id>/ics/", feeds.activity_ics, name="activity_ics"),
+    path("activities/import-ics/", feeds.import_ics, name="activity_import_ics"),
+    path("profile/calendar-feed/renew/", feeds.feed_renew, name="calendar_feed_renew"),
+    path("profile/calendar-feed/revoke/", feeds.feed_revoke, name="calendar_feed_revoke"),
 ]

@@ -14,10 +14,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
-from farley.activities import selectors, services
+from farley.activities import ical, selectors, services
 from farley.activities.models import Activity, ActivityKind
 from farley.core import entities, sensitive
 from farley.core.apiutil import (
@@ -426,12 +426,6 @@ def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[S
                description=HISTORY_DOC, operation_id=f"history_{plural}")(item_history)  # fmt: skip
 
 
-_add_collection(ActivityKind.TASK, TaskIn, TaskPatch)
-_add_collection(ActivityKind.APPOINTMENT, AppointmentIn, AppointmentPatch)
-_add_collection(ActivityKind.CALL, CallIn, CallPatch)
-_add_collection(ActivityKind.NOTE, NoteIn, NotePatch)
-
-
 # --- tasks: completion, follow-ups ------------------------------------------------------------
 
 
@@ -498,3 +492,62 @@ def calendar(request: HttpRequest):
     titles = related_titles(request.user, items)
     return {"start": start, "end": end,
             "items": [activity_out(a, request.user, titles) for a in items]}  # fmt: skip
+
+
+# --- iCalendar --------------------------------------------------------------------------------
+
+
+class FeedOut(Schema):
+    url: str
+
+
+@router.get(
+    "/me/calendar-feed",
+    response={200: FeedOut, **ERRORS},
+    tags=["calendar"],
+    description="Your private iCalendar feed (open tasks with a due date and your appointments) "
+    "for Outlook, Google Calendar or Thunderbird. Whoever knows the address can read it: "
+    "renew it if it got out.",
+)
+def calendar_feed(request: HttpRequest):
+    return {"url": ical.feed_url(request.user)}
+
+
+@router.post(
+    "/me/calendar-feed/renew", response={200: FeedOut, **ERRORS}, tags=["calendar"],
+    description="A new address for your feed; the old one answers 404 from now on.",
+)  # fmt: skip
+def renew_calendar_feed(request: HttpRequest):
+    return {"url": ical.renew_feed(request.user)}
+
+
+@router.delete("/me/calendar-feed", response={204: None, **ERRORS}, tags=["calendar"])
+def revoke_calendar_feed(request: HttpRequest):
+    ical.revoke_feed(request.user)
+    return Status(204, None)
+
+
+class AppointmentImportOut(Schema):
+    created: list[int]
+    updated: list[int]
+
+
+@router.post(
+    "/appointments/import",
+    response={200: AppointmentImportOut, **ERRORS},
+    tags=["appointments"],
+    description="Appointments from an .ics file (multipart field `file`, UTF-8, at most 1 MB "
+    "and 100 events): all or nothing, 422 with `file` or `events.<n>.<field>` errors. An "
+    "event imported before (same UID) updates its appointment.",
+)
+def import_appointments(request: HttpRequest, file: File[UploadedFile]):
+    data = file.read(ical.MAX_BYTES + 1)
+    result = ical.import_invitations(actor=request.user, data=data)
+    return {"created": [a.pk for a in result.created], "updated": [a.pk for a in result.updated]}
+
+
+# Last: "/appointments/import" above must be matched before "/appointments/{activity_id}".
+_add_collection(ActivityKind.TASK, TaskIn, TaskPatch)
+_add_collection(ActivityKind.APPOINTMENT, AppointmentIn, AppointmentPatch)
+_add_collection(ActivityKind.CALL, CallIn, CallPatch)
+_add_collection(ActivityKind.NOTE, NoteIn, NotePatch)

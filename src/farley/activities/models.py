@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from farley.contacts.models import Contact
@@ -124,6 +125,8 @@ class Activity(CustomerRecord):
         editable=False,
         db_index=False,
     )
+    # The UID of an imported invitation (.ics): importing it again updates the appointment.
+    ical_uid = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("activity")
@@ -142,6 +145,11 @@ class Activity(CustomerRecord):
             ),
             models.Index(
                 fields=["team", "start_at"], name="activity_team_start_idx", condition=LIVE
+            ),
+            models.Index(
+                fields=["owner", "ical_uid"],
+                name="activity_ical_uid_idx",
+                condition=~Q(ical_uid=""),
             ),
             # The reminder job: reminders due and not sent yet.
             models.Index(
@@ -234,3 +242,24 @@ class Attendee(models.Model):
 
     def __str__(self) -> str:
         return str(self.user or self.contact)
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed (tasks with a due date and appointments) for Outlook,
+    Google Calendar or Thunderbird. Its address holds a secret derived from the server's
+    secret key and ``nonce`` (:mod:`farley.activities.ical`); revoking it makes the address
+    answer 404, and a new feed gets a new address."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="calendar_feed_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"

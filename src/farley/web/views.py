@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from farley.activities import ical
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import AccountStatus, RelationshipType
 from farley.core import (
@@ -212,6 +213,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         },
         "current_session": request.session.session_key,
         "time_zones": timezones.zone_names(),
+        "calendar_feed_url": ical.feed_url(request.user),
         "default_time_zone": django_settings.TIME_ZONE,
     }
     status = 422 if two_factor_error else 200
