@@ -69,7 +69,8 @@ messages: install
 	msgfmt --check -o src/farley/locale/de/LC_MESSAGES/django.mo src/farley/locale/de/LC_MESSAGES/django.po
 
 bench: install
-	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/sales.py || status=1; exit $$status
+	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/sales.py || status=1; \
+	$(BIN)/python bench/activities.py || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
