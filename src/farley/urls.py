@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("farley.documents.urls")),
     path("", include("farley.sales.urls")),
     path("", include("farley.activities.urls")),
+    path("", include("farley.activities.calendar_urls")),
     path("calendar/<str:key>.ics", feeds.calendar_feed, name="calendar_feed"),
     path("activities/<int:activity_id>/ics/", feeds.activity_ics, name="activity_ics"),
     path("activities/import-ics/", feeds.import_ics, name="activity_import_ics"),
