@@ -9,6 +9,7 @@ series' first due date, so that "every month on the 31st" stays on month ends.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from dateutil import rrule
 from django.utils.translation import gettext as _
@@ -16,7 +17,10 @@ from django.utils.translation import gettext as _
 MAX_LENGTH = 500
 MAX_COUNT = 1000
 MAX_YEARS = 20
+# The forms' presets; a form adds the end (COUNT or UNTIL), as every rule must end.
 PRESETS = {"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "monthly": "FREQ=MONTHLY"}
+UNTIL_DATE = re.compile(r"UNTIL=(\d{8})(?=;|$)")
+UNTIL_LOCAL = re.compile(r"UNTIL=(\d{8}T\d{6})(?=;|$)")
 
 
 class InvalidRule(ValueError):
@@ -34,6 +38,7 @@ def parse(text: str, start: dt.datetime) -> rrule.rrule:
     if any(part.strip().upper().startswith(("DTSTART", "EXDATE", "RDATE")) for part in
            text.replace("\n", ";").split(";")):  # fmt: skip
         raise InvalidRule(_("Enter one RRULE without DTSTART, RDATE or EXDATE."))
+    text = _until_in_utc(text, start)
     try:
         rule = rrule.rrulestr(text, dtstart=start, forceset=False, ignoretz=False)
     except (ValueError, TypeError, OverflowError) as exc:
@@ -54,6 +59,31 @@ def parse(text: str, start: dt.datetime) -> rrule.rrule:
         if until_aware > start + dt.timedelta(days=366 * MAX_YEARS):
             raise InvalidRule(_("A series may last at most %(n)d years.") % {"n": MAX_YEARS})
     return rule
+
+
+def _until_in_utc(text: str, start: dt.datetime) -> str:
+    """RFC 5545 wants UNTIL in UTC when the start has a zone; people write a date
+    (``UNTIL=20261215``: to the end of that day) or a local time. Both are read in the start's
+    zone and written in UTC."""
+
+    def as_utc(moment: dt.datetime) -> str:
+        return "UNTIL=" + moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def from_date(match: re.Match) -> str:
+        try:
+            day = dt.datetime.strptime(match.group(1), "%Y%m%d")
+        except ValueError:
+            return match.group(0)
+        return as_utc(day.replace(hour=23, minute=59, second=59, tzinfo=start.tzinfo))
+
+    def from_local(match: re.Match) -> str:
+        try:
+            moment = dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S")
+        except ValueError:
+            return match.group(0)
+        return as_utc(moment.replace(tzinfo=start.tzinfo))
+
+    return UNTIL_LOCAL.sub(from_local, UNTIL_DATE.sub(from_date, text.upper()))
 
 
 def normalise(text: str) -> str:

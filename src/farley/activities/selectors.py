@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from farley.activities.models import (
     Priority,
 )
 from farley.core import entities, permissions, timezones
-from farley.core.errors import NotFound, ValidationFailed
+from farley.core.errors import NotFound
 from farley.core.models import Team, User
 from farley.core.validation import Cleaner
 from farley.core.visibility import team_ids, visibility_q
@@ -135,9 +135,19 @@ def open_task_count(user: User) -> int:
 
 # --- lists ------------------------------------------------------------------------------------
 
-SORTS = {"due": ("due_at", "pk"), "-due": ("-due_at", "-pk"), "start": ("start_at", "pk"),
-         "-start": ("-start_at", "-pk"), "priority": ("-priority_rank", "due_at", "pk"),
-         "created": ("-created_at", "-pk")}  # fmt: skip
+SORTS = {
+    "due": (F("due_at").asc(nulls_last=True), "pk"),
+    "-due": (F("due_at").desc(nulls_last=True), "-pk"),
+    "start": (F("start_at").asc(nulls_last=True), "pk"),
+    "-start": (F("start_at").desc(nulls_last=True), "-pk"),
+    "priority": ("-priority_rank", F("due_at").asc(nulls_last=True), "pk"),
+    "created": ("-created_at", "-pk"),
+}
+FILTERS = {
+    "kind", "assignee", "assignee_id", "team", "team_id", "status", "priority", "due_from",
+    "due_to", "from", "to", "overdue", "related", "related_type", "q", "sort",
+}  # fmt: skip
+ID_MAX = 2**63 - 1
 
 
 def filtered(
@@ -145,79 +155,77 @@ def filtered(
 ) -> QuerySet[Activity]:
     """The activities ``user`` sees that match the list filters: assignee (an id or "me"),
     team, status, priority, due_from/due_to (tasks) or from/to (start, others; dates in the
-    user's zone), related (``contact:5``) and related_type (``contact``), q (title)."""
+    user's zone), overdue, related (``contact:5``) and related_type (``contact``), q (title).
+
+    A bad value is a ValidationFailed (the pages show it at its filter and list with the
+    others); with ``strict`` (the API) an unknown filter is one too."""
     c = Cleaner()
-    queryset = activities_visible_to(user).select_related(*RELATIONS)
-    if kind is not None:
-        queryset = queryset.filter(kind=kind)
-    elif params.get("kind"):
-        queryset = queryset.filter(kind=c.choice("kind", params.get("kind"), ActivityKind.choices))
+    conditions: list[Q] = []
+
+    def keep(field: str, condition: Q) -> None:
+        if field not in c.errors:
+            conditions.append(condition)
+
+    if strict:
+        for name in set(params) - FILTERS:
+            c.add(name, _("Unknown filter."))
+    if kind is None and params.get("kind"):
+        keep("kind", Q(kind=c.choice("kind", params.get("kind"), ActivityKind.choices)))
     assignee = params.get("assignee") or params.get("assignee_id")
-    if assignee:
-        if assignee == "me":
-            queryset = queryset.filter(owner=user)
-        else:
-            pk = c.integer("assignee", assignee, minimum=1, maximum=2**63 - 1)
-            queryset = queryset.filter(owner_id=pk)
-    if params.get("team") or params.get("team_id"):
-        pk = c.integer("team", params.get("team") or params.get("team_id"), minimum=1,
-                       maximum=2**63 - 1)  # fmt: skip
-        queryset = queryset.filter(team_id=pk)
-    if params.get("status"):
-        queryset = queryset.filter(
-            status=c.choice("status", params.get("status"), ActivityStatus.choices)
-        )
-    if params.get("priority"):
-        queryset = queryset.filter(
-            priority=c.choice("priority", params.get("priority"), Priority.choices)
-        )
+    if assignee == "me":
+        conditions.append(Q(owner=user))
+    elif assignee:
+        keep("assignee", Q(owner_id=c.integer("assignee", assignee, minimum=1, maximum=ID_MAX)))
+    team = params.get("team") or params.get("team_id")
+    if team:
+        keep("team", Q(team_id=c.integer("team", team, minimum=1, maximum=ID_MAX)))
+    for name, choices in (("status", ActivityStatus.choices), ("priority", Priority.choices)):
+        if params.get(name):
+            keep(name, Q(**{name: c.choice(name, params.get(name), choices)}))
     zone = timezones.zone(user)
     field_name = "due_at" if kind == ActivityKind.TASK else "start_at"
     for key, lookup, shift in (("from", "gte", 0), ("to", "lt", 1)):
         for name in (f"due_{key}", key):
-            raw = params.get(name)
-            if not raw:
+            if not params.get(name):
                 continue
-            day = c.date(name, raw)
+            day = c.date(name, params.get(name))
             if day is not None:
-                moment = dt.datetime.combine(day + dt.timedelta(days=shift), dt.time.min,
-                                             tzinfo=zone)  # fmt: skip
+                moment = dt.datetime.combine(
+                    day + dt.timedelta(days=shift), dt.time.min, tzinfo=zone
+                )
                 target = "due_at" if name.startswith("due_") else field_name
-                queryset = queryset.filter(**{f"{target}__{lookup}": moment})
-    if params.get("overdue") in ("1", "true", "yes"):
-        queryset = queryset.filter(due_at__lt=timezone.now(), status=ActivityStatus.OPEN)
-    related = params.get("related")
-    if related:
-        key, _sep, pk_text = str(related).partition(":")
-        pk = c.integer("related", pk_text, minimum=1, maximum=2**63 - 1)
-        if key not in entities.registered_keys():
+                conditions.append(Q(**{f"{target}__{lookup}": moment}))
+    if str(params.get("overdue", "")).lower() in ("1", "true", "yes"):
+        conditions.append(Q(due_at__lt=timezone.now(), status=ActivityStatus.OPEN))
+    if params.get("related"):
+        key, _sep, pk_text = str(params.get("related")).partition(":")
+        pk = c.integer("related", pk_text, minimum=1, maximum=ID_MAX) if pk_text else None
+        if key not in entities.registered_keys() or pk is None:
+            c.errors.pop("related", None)
             c.add("related", _("Enter a record as type:id, e.g. contact:5."))
-        elif pk is not None:
-            queryset = queryset.filter(
-                Exists(ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key,
-                                                   object_id=pk))
-            )  # fmt: skip
+        else:
+            links = ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key, object_id=pk)
+            conditions.append(Q(Exists(links)))
     if params.get("related_type"):
         key = params.get("related_type")
         if key not in entities.registered_keys():
             c.add("related_type", _("Select a type of record."))
         else:
-            queryset = queryset.filter(
-                Exists(ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key))
-            )
+            links = ActivityLink.objects.filter(activity=OuterRef("pk"), entity=key)
+            conditions.append(Q(Exists(links)))
     if params.get("q"):
-        queryset = queryset.filter(title__icontains=str(params.get("q"))[:200])
+        conditions.append(Q(title__icontains=str(params.get("q"))[:200]))
     sort = params.get("sort") or ("due" if kind == ActivityKind.TASK else "-start")
     if sort not in SORTS:
         c.add("sort", _("Select a valid sort order."))
-        sort = "due"
-    if strict:
-        c.raise_if_invalid()
-    elif not c.ok:
-        raise ValidationFailed(c.errors)
+        sort = "due" if kind == ActivityKind.TASK else "-start"
+    c.raise_if_invalid()
+    queryset = activities_visible_to(user).select_related(*RELATIONS)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
+    for condition in conditions:
+        queryset = queryset.filter(condition)
     if sort == "priority":
-        from django.db.models import Case, IntegerField, Value, When
-
         queryset = queryset.annotate(
             priority_rank=Case(
                 When(priority=Priority.HIGH, then=Value(2)),
@@ -235,8 +243,9 @@ def calendar_window(
     ``user`` (default), a colleague (``user``) or a team (``team``), as far as ``user`` may
     see them. At most 62 days."""
     c = Cleaner()
-    start = c.datetime("start", params.get("start"), required=True)
-    end = c.datetime("end", params.get("end"), required=True)
+    with timezone.override(timezones.zone(user)):  # dates without a zone: the user's
+        start = c.datetime("start", params.get("start"), required=True)
+        end = c.datetime("end", params.get("end"), required=True)
     if start and end and not start < end <= start + dt.timedelta(days=MAX_WINDOW_DAYS):
         c.add("end", _("Show at most %(n)d days.") % {"n": MAX_WINDOW_DAYS})
     target_user, target_team = user, None
@@ -284,7 +293,12 @@ def of_record(user: User, entity: str, object_id: int) -> QuerySet[Activity]:
         )
         .select_related(*RELATIONS)
         # Open ones first (by due date), then what is done or past, newest first.
-        .order_by(F("completed_at").desc(nulls_first=True), "due_at", "-start_at", "-pk")
+        .order_by(
+            F("completed_at").desc(nulls_first=True),
+            F("due_at").asc(nulls_last=True),
+            F("start_at").desc(nulls_last=True),
+            "-pk",
+        )
     )
 
 

@@ -116,12 +116,14 @@ def _clean_fields(
                 "duration_seconds", data.get("duration_seconds"), minimum=0, maximum=86400 * 2
             )
         if has("call_result"):
-            values["call_result"] = c.choice(
-                "call_result", data.get("call_result") or "", CallOutcome.choices
+            result = data.get("call_result") or ""
+            values["call_result"] = (
+                c.choice("call_result", result, CallOutcome.choices) if result else ""
             )
     if "recurrence" in allowed and has("recurrence"):
         values["recurrence"] = c.text("recurrence", data.get("recurrence"), max_length=500)
-    _check_times(c, kind, values, activity)
+    given = {k for k, v in data.items() if activity is not None or v not in (None, "")}
+    _check_times(c, kind, values, activity, given)
     return values
 
 
@@ -129,25 +131,54 @@ def _current(values: dict[str, Any], activity: Activity | None, key: str) -> Any
     return values[key] if key in values else getattr(activity, key, None)
 
 
-def _check_times(c: Cleaner, kind: str, values: dict[str, Any], activity: Activity | None) -> None:
+def _midnight(moment: dt.datetime) -> dt.datetime:
+    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _appointment_times(
+    c: Cleaner, values: dict[str, Any], activity: Activity | None, given: set[str]
+) -> None:
+    """Fill in and check start and end. An all-day appointment covers whole days of the
+    actor's calendar (its end given as the last day); without an end, an appointment lasts an
+    hour (a day); moving only the start keeps its length."""
+    if activity is not None and not {"start_at", "end_at", "all_day"} & given:
+        return
+    if {"start_at", "end_at"} & set(c.errors):
+        return
     start, end = _current(values, activity, "start_at"), _current(values, activity, "end_at")
+    if start is None:
+        return
+    all_day = bool(_current(values, activity, "all_day"))
+    same_kind_of_day = activity is not None and activity.all_day == all_day
+    length = (
+        activity.end_at - activity.start_at
+        if same_kind_of_day and activity.start_at and activity.end_at
+        else None
+    )
+    if all_day:
+        start = _midnight(start)
+        if "end_at" in given and end is not None:
+            last = _midnight(end)
+            if last < start:
+                c.add("end_at", _("The end lies before the start."))
+                return
+            end = last + dt.timedelta(days=1)
+        else:
+            days = max(1, round(length / dt.timedelta(days=1))) if length else 1
+            end = start + dt.timedelta(days=days)
+    elif "end_at" not in given or end is None:
+        end = start + (length if length is not None else dt.timedelta(hours=1))
+    if end < start:
+        c.add("end_at", _("The end lies before the start."))
+        return
+    values["start_at"], values["end_at"] = start, end
+
+
+def _check_times(
+    c: Cleaner, kind: str, values: dict[str, Any], activity: Activity | None, given: set[str]
+) -> None:
     if kind == ActivityKind.APPOINTMENT:
-        if _current(values, activity, "all_day") and start is not None:
-            # An all-day appointment covers whole days of the actor's calendar.
-            local = timezone.localtime(start)
-            start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            values["start_at"] = start
-            if end is not None:
-                end_local = timezone.localtime(end)
-                end = end_local.replace(hour=0, minute=0, second=0, microsecond=0)
-                end = max(end, start) + dt.timedelta(days=1)
-            else:
-                end = start + dt.timedelta(days=1)
-            values["end_at"] = end
-        elif start is not None and end is None and "end_at" not in c.errors:
-            values["end_at"] = end = start + dt.timedelta(hours=1)
-        if start is not None and end is not None and end < start:
-            c.add("end_at", _("The end lies before the start."))
+        _appointment_times(c, values, activity, given)
     if kind in (ActivityKind.CALL, ActivityKind.NOTE) and activity is None:
         values.setdefault("start_at", None)
         if values["start_at"] is None and "start_at" not in c.errors:
@@ -415,14 +446,17 @@ def activity_update(
             values["title"] = _default_title(activity.kind, {**values})
         before = snapshot(activity)
         was_open = activity.status == ActivityStatus.OPEN
+        old_remind_at, old_due_at = activity.remind_at, activity.due_at
         for key, value in values.items():
             setattr(activity, key, value)
         if was_open and activity.status == ActivityStatus.DONE:
             activity.completed_at, activity.completed_by = timezone.now(), actor
         elif activity.status == ActivityStatus.OPEN:
             activity.completed_at, activity.completed_by = None, None
-        if "remind_at" in values and values["remind_at"] != getattr(before, "remind_at", None):
+        if "remind_at" in values and values["remind_at"] != old_remind_at:
             activity.reminded_at = None  # a new reminder time fires again
+        if "due_at" in values and values["due_at"] != old_due_at:
+            activity.escalated_at = None  # escalated again if the new date passes too
         if related is not None:
             _set_links(activity, related)
         if attendees is not None:
