@@ -112,6 +112,8 @@ def test_a_reminder_set_before_a_restart_fires_after_it(tmp_path: Path):
         server.terminate()
         server.wait(timeout=20)
     time.sleep(max(0.0, (remind_at - timezone.now()).total_seconds()) + 0.5)
+    port = _free_port()  # not the old one: it may still be in TIME_WAIT
+    base = f"http://127.0.0.1:{port}/api/v1"
     server = _serve(env, port)
     try:
         deadline = time.monotonic() + 30
