@@ -1,8 +1,9 @@
 """Registers activities with core (history, search, custom fields, permissions, sharing,
-trash and the security suite)."""
+trash and the security suite) and with the 360 pages' timelines."""
 
 from django.utils.translation import gettext_lazy as _
 
+from farley.activities import timeline  # noqa: F401  (activities in the records' timelines)
 from farley.activities.models import Activity
 from farley.activities.services import activity_restore
 from farley.core.entities import Entity, register

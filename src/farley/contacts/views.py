@@ -35,7 +35,7 @@ from farley.contacts.models import (
     Salutation,
     TimelineEntry,
 )
-from farley.core import audit, customfields, panels, permissions, sensitive
+from farley.core import audit, customfields, panels, permissions, sensitive, timeline
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -335,6 +335,10 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
     )
     items = [{"type": "entry", "at": e.occurred_at, "entry": e} for e in entries]
     items += [{"type": "change", "at": c.at, "change": c} for c in history]
+    entity = "account" if isinstance(record, Account) else "contact"
+    items += timeline.items_for(
+        request.user, entity, record.pk, limit=shown + 1, kinds=kinds or None
+    )
     items.sort(key=lambda i: i["at"], reverse=True)
     more = len(items) > shown
     return {
