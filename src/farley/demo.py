@@ -992,11 +992,21 @@ def generate(*, contacts: int = 300, seed: int = 42) -> str:
             rng=rng, admin=admin, owners=owners, accounts=[i.account for i in infos], fake=fake_de
         )
 
+        # Time management: tasks, follow-ups, appointments, calls, notes ----------------------
+        from farley.activities import demo as activities_demo
+
+        people = list(Contact.objects.filter(deleted_at__isnull=True).order_by("pk")[:400])
+        activity_counts = activities_demo.generate(
+            rng=rng, users=[admin, *[u for u in owners if u.pk != admin.pk]], contacts=people
+        )
+
     seconds = time.monotonic() - started
     return (
         f"Demo data: {counts['accounts']} accounts, {counts['contacts']} contacts, "
         f"{counts['relationships']} relationships, {counts['timeline']} timeline entries, "
         f"{sales['leads']} leads, {sales['deals']} deals, {sales['quotes']} quotes, "
-        f"{sales['orders']} orders, "
+        f"{sales['orders']} orders, {activity_counts['tasks']} tasks, "
+        f"{activity_counts['appointments']} appointments, "
+        f"{activity_counts['calls'] + activity_counts['notes']} calls and notes, "
         f"{len(users)} demo users ({new_users} new, random passwords) in {seconds:.1f} s."
     )
