@@ -1,5 +1,6 @@
-"""The demo data a new installation starts with: customers with history, and a sales
-pipeline with leads, open, won and lost deals, quotes, orders and targets."""
+"""The demo data a new installation starts with: customers with history, a sales pipeline
+with leads, open, won and lost deals, quotes, orders and targets, and everyone's tasks and
+appointments."""
 
 from __future__ import annotations
 
@@ -24,4 +25,11 @@ def test_demo_data_fills_every_part_of_the_crm(admin):
     assert Quote.objects.exists() and Order.objects.filter(quote__isnull=False).exists()
     assert all(q.gross_total > 0 for q in Quote.objects.all())
     assert SalesTarget.objects.exists()
-    assert "leads" in summary and "orders" in summary
+    assert "leads" in summary and "orders" in summary and "tasks" in summary
+    # Everyone's "My day" has something in it, the administrator's too.
+    from farley.activities.selectors import my_day
+    from farley.core.models import User
+
+    demo_admin = User.objects.filter(role__key="administrator").order_by("pk").first()
+    day = my_day(demo_admin)
+    assert day.overdue and day.today and day.appointments and day.follow_ups
