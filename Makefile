@@ -27,6 +27,15 @@ $(VENDOR)/.installed: package.json package-lock.json
 	mkdir -p $(VENDOR)/sortablejs $(VENDOR)/chartjs
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortablejs/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	# FullCalendar v7: the bundle with every view and dragging (its own Temporal shim, so no
+	# polyfill), the classic theme, the German locale; styles come as CSS files (strict CSP).
+	mkdir -p $(VENDOR)/fullcalendar/themes/classic $(VENDOR)/fullcalendar/locales
+	cp node_modules/fullcalendar/all/global.js $(VENDOR)/fullcalendar/fullcalendar.js
+	cp node_modules/fullcalendar/skeleton.css node_modules/fullcalendar/LICENSE.md $(VENDOR)/fullcalendar/
+	cp node_modules/fullcalendar/themes/classic/global.js $(VENDOR)/fullcalendar/themes/classic/theme.js
+	cp node_modules/fullcalendar/themes/classic/theme.css node_modules/fullcalendar/themes/classic/palette.css \
+	  $(VENDOR)/fullcalendar/themes/classic/
+	cp node_modules/fullcalendar/locales/de/global.js $(VENDOR)/fullcalendar/locales/de.js
 	touch $@
 
 # WeasyPrint (quote PDFs) needs Pango, HarfBuzz and a font from Debian's packages.
