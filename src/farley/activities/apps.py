@@ -9,4 +9,4 @@ class ActivitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from farley.activities import entities  # noqa: F401  (registers activities)
+        from farley.activities import entities, panels  # noqa: F401  (they register themselves)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.models import Account
-from farley.core import customfields, permissions, sensitive
+from farley.core import customfields, panels, permissions, sensitive
 from farley.core import selectors as core_selectors
 from farley.core.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from farley.sales.models import (
@@ -255,6 +255,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
         "may_edit": may_edit and deal.deleted_at is None,
         "may_delete": permissions.can(request.user, "delete", ENTITY) and may_edit,
         "loss_reasons": selectors.loss_reasons(active_only=True),
+        "panels_main": panels.panels_for(ENTITY, request.user, deal, "main"),
     }
     return render(request, "sales/opportunities/detail.html", context)
 
