@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from farley.web import views
+from farley.web import notifications, views
 from farley.web.auth import FarleyLoginView, login_code
 
 app_name = "web"
@@ -9,6 +9,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("profile/", views.profile, name="profile"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/bell/", notifications.bell, name="bell"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path(
+        "notifications/<int:notification_id>/open/",
+        notifications.notification_open,
+        name="notification_open",
+    ),
     path("settings/", views.settings_home, name="settings"),
     path("settings/teams/new/", views.team_create, name="team_create"),
     path("settings/users/new/", views.user_create, name="user_create"),
