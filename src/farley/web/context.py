@@ -20,6 +20,21 @@ class _OpenTaskCount:
         return self.value
 
 
+class _UnreadNotifications:
+    """The number on the bell, counted only when the navigation shows it."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self.value: int | None = None
+
+    def __call__(self) -> int:
+        if self.value is None:
+            from farley.core.notifications import unread_count
+
+            self.value = unread_count(self.user)
+        return self.value
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
@@ -28,4 +43,5 @@ def navigation(request: HttpRequest) -> dict:
         "open_task_count": _OpenTaskCount(user)
         if signed_in and permissions.can(user, "view", "activity")
         else 0,
+        "unread_notifications": _UnreadNotifications(user) if signed_in else 0,
     }
