@@ -537,6 +537,24 @@ def test_a_stale_version_is_refused_with_a_message(client, sales1):
     assert t.title == "Meine Änderung"
 
 
+def test_times_left_as_shown_are_not_changed(client, sales1):
+    t = task(sales1, "Mit Sekunden", due_at="2026-12-10T09:00:30", remind_at="2026-12-10T08:45:10")
+    Activity.objects.filter(pk=t.pk).update(reminded_at=timezone.now())
+    client.force_login(sales1)
+    html = client.get(f"/activities/{t.pk}/edit/").content.decode()
+    assert 'value="2026-12-10T09:00"' in html and 'value="2026-12-10T08:45"' in html
+    response = client.post(f"/activities/{t.pk}/edit/", {
+        "title": "Umbenannt", "due_at": "2026-12-10T09:00", "remind_at": "2026-12-10T08:45",
+        "priority": "normal", "status": "open", "version": t.version,
+        "assignee_id": sales1.pk, "team_id": t.team_id or "",
+    })  # fmt: skip
+    assert response.status_code == 302
+    before = (t.due_at, t.remind_at)
+    t.refresh_from_db()
+    assert (t.title, t.due_at, t.remind_at) == ("Umbenannt", *before)
+    assert t.reminded_at is not None  # the reminder that went out is not sent again
+
+
 def test_editing_removes_an_unchecked_record(client, sales1, contact):
     account = make_account(sales1, name="Grün AG")
     t = task(sales1, related=about(contact) + about(account, "account"))

@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -74,6 +74,11 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def local_input(moment: dt.datetime | None) -> str:
     """A time as the value of a ``datetime-local`` input, in the current (the user's) zone."""
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _shown_time(moment: dt.datetime) -> str:
+    """A time as the pages show it: in the user's zone and language."""
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 def days_ahead(user: User, days: int, time: dt.time = NINE) -> dt.datetime:
@@ -440,6 +445,14 @@ def _posted(
     for name in _field_names(kind, activity):
         data[name] = name in post if name in BOOLEANS else post.get(name, "")
     values: dict[str, Any] = dict(data)
+    if activity is not None:
+        # A time left as shown keeps its stored value (with its seconds): no change recorded,
+        # no reminder sent again. (The end of an all-day appointment is shown a day earlier.)
+        for name in TIMES:
+            stored = getattr(activity, name, None)
+            shifted = name == "end_at" and activity.all_day
+            if name in data and stored and not shifted and data[name] == local_input(stored):
+                data[name] = stored
     data["assignee_id"] = post.get("assignee_id") or None
     team = post.get("team_id", "")
     if team or activity is not None:  # new: no team given → the assignee's team
@@ -663,7 +676,7 @@ def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
             if following is not None and following.due_at:
                 messages.success(request, _("Done. Next: %(title)s, due %(due)s.") % {
                     "title": following.title,
-                    "due": timezone.localtime(following.due_at).strftime("%Y-%m-%d %H:%M"),
+                    "due": _shown_time(following.due_at),
                 })  # fmt: skip
             elif following is not None:
                 messages.success(request, _("Done. Next: %(title)s.") % {"title": following.title})
@@ -732,7 +745,7 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         )
         return render(request, template, context, status=exc.status)
     messages.success(request, _("Follow-up set for %(due)s.") % {
-        "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M"),
+        "due": _shown_time(task.due_at),
     })  # fmt: skip
     if _htmx(request):
         return _refresh()
