@@ -373,6 +373,13 @@ def test_a_preset_until_a_date_ends_that_day_in_the_users_zone(client, sales1):
     assert 'value="2026-12-20"' in html and '<option value="daily" selected>' in html
 
 
+def test_a_rule_ending_on_a_date_from_the_api_shows_as_its_preset(client, sales1):
+    t = task(sales1, due_at="2026-12-10T09:00", recurrence="FREQ=MONTHLY;UNTIL=20270610")
+    client.force_login(sales1)
+    html = client.get(f"/activities/{t.pk}/edit/").content.decode()
+    assert '<option value="monthly" selected>' in html and 'value="2027-06-10"' in html
+
+
 def test_a_custom_rule_is_kept_and_a_bad_one_is_shown_at_the_field(client, sales1):
     client.force_login(sales1)
     response = client.post("/activities/new/?kind=task", {
@@ -483,6 +490,15 @@ def test_a_call_is_logged_with_its_minutes(client, sales1, contact):
         "call", "Angebot besprochen", 450, "+492211234567")  # fmt: skip
     html = client.get(f"/activities/{call.pk}/edit/").content.decode()
     assert 'value="7.5"' in html
+
+
+def test_a_call_without_a_result(client, sales1):
+    client.force_login(sales1)
+    response = client.post("/activities/new/?kind=call", {
+        "title": "Zentrale", "direction": "in", "call_result": "",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert Activity.objects.get().call_result == ""
 
 
 def test_a_bad_call_duration_is_shown_at_the_minutes(client, sales1):

@@ -363,7 +363,9 @@ TIMES = ("due_at", "remind_at", "start_at", "end_at")
 EXTRA_FIELDS = ("assignee_id", "team_id", "related", "attendees", "recurrence",
                 "recurrence_preset", "recurrence_count", "recurrence_until", "duration_minutes")  # fmt: skip
 # A preset with its end, as the form writes it: FREQ=WEEKLY;COUNT=10 or ...;UNTIL=...Z
-PRESET_RULE = re.compile(r"^FREQ=(DAILY|WEEKLY|MONTHLY);(?:COUNT=(\d+)|UNTIL=(\d{8}T\d{6}Z))$")
+PRESET_RULE = re.compile(
+    r"^FREQ=(DAILY|WEEKLY|MONTHLY);(?:COUNT=(\d+)|UNTIL=(\d{8}T\d{6}Z)|UNTIL=(\d{8}))$"
+)
 DEFAULT_COUNT = "10"
 
 
@@ -403,6 +405,8 @@ def _rule_parts(user: User, rule: str) -> dict[str, str]:
     if match[3]:
         moment = dt.datetime.strptime(match[3], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
         until = moment.astimezone(timezones.zone(user)).date().isoformat()
+    elif match[4]:  # a date: to the end of that day
+        until = dt.datetime.strptime(match[4], "%Y%m%d").date().isoformat()
     return {"recurrence_preset": match[1].lower(), "recurrence": "",
             "recurrence_count": match[2] or DEFAULT_COUNT, "recurrence_until": until}  # fmt: skip
 
