@@ -41,3 +41,24 @@ def test_activities_are_in_the_timeline_of_their_records(client, sales1, sales2)
     assert "Angerufen wegen Angebot" in account_page[account_page.index('id="timeline-items"') :]
     client.force_login(sales2)
     assert client.get(f"/contacts/{contact.pk}/").status_code == 404
+
+
+def test_a_follow_up_from_a_timeline_entry(client, sales1):
+    from farley.activities.models import Activity
+    from tests.factories import log_interaction
+
+    contact = make_contact(sales1, first_name="Greta", last_name="Muster")
+    log_interaction(sales1, contact_id=contact.pk, subject="Angebot besprochen")
+    client.force_login(sales1)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert 'value="Follow up: Angebot besprochen"' in page
+    form = page[page.index('value="Follow up: Angebot besprochen"') - 900 :]
+    due = form[form.index('name="due_at" value="') + 21 :][:16]
+    response = client.post("/activities/follow-up/", {
+        "related": f"contact:{contact.pk}", "due_at": due,
+        "title": "Follow up: Angebot besprochen", "next": f"/contacts/{contact.pk}/",
+    })  # fmt: skip
+    assert response.status_code == 302
+    task = Activity.objects.get(is_follow_up=True)
+    assert task.title == "Follow up: Angebot besprochen"
+    assert [(link.entity, link.object_id) for link in task.links.all()] == [("contact", contact.pk)]

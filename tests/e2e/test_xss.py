@@ -163,6 +163,14 @@ def _leaves(
             items = api.resolve(next(o for o in options if o.get("type") == "array")["items"])
             if items.get("type") == "string":
                 result.append(Leaf(path, item, name in required, as_list=True))
+            elif set(items.get("properties", {})) == {"type", "id"}:
+                # A list of records ({"type": "contact", "id": 5}, e.g. what a task is about):
+                # one that exists, no payload.
+                if "contact" in ids:
+                    result += [
+                        Leaf(f"{path}.0.type", f"{path}.0", True, fixed="contact"),
+                        Leaf(f"{path}.0.id", f"{path}.0", True, fixed=ids["contact"]),
+                    ]
             elif items.get("properties"):
                 result += _leaves(
                     api, items, fixed=fixed, ids=ids, custom_keys=[],

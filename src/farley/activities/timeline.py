@@ -12,6 +12,9 @@ from farley.activities.models import ActivityKind, ActivityStatus
 from farley.core import timeline
 from farley.core.models import User
 
+# "Follow-up" on every timeline entry: a task about its record, named after the entry.
+timeline.add_entry_action("activities/_timeline_follow_up.html")
+
 # The timeline's interaction kinds (contacts.InteractionKind) and the activities they show.
 KINDS = {"call": ActivityKind.CALL, "note": ActivityKind.NOTE, "meeting": ActivityKind.APPOINTMENT}
 

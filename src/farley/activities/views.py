@@ -731,7 +731,10 @@ def follow_up(request: HttpRequest) -> HttpResponse:
     back = _next_url(request, _record_url(entity, object_id) or reverse("activities:my_day"))
     try:
         task = services.follow_up_create(
-            actor=request.user, entity=entity, object_id=object_id, data={"due_at": due}
+            actor=request.user,
+            entity=entity,
+            object_id=object_id,
+            data={"due_at": due, "title": request.POST.get("title", "")[:300]},
         )
     except (ValidationFailed, Forbidden) as exc:
         fields = exc.fields if isinstance(exc, ValidationFailed) else {"": [exc.message]}

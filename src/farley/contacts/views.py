@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import uuid
@@ -341,7 +342,10 @@ def _timeline_context(request: HttpRequest, record: Account | Contact) -> dict[s
     )
     items.sort(key=lambda i: i["at"], reverse=True)
     more = len(items) > shown
+    week = timezone.localtime() + dt.timedelta(days=7)
     return {
+        "timeline_entry_actions": timeline.entry_actions(),
+        "follow_up_due": week.replace(hour=9, minute=0).strftime("%Y-%m-%dT%H:%M"),
         "timeline": items[:shown],
         "timeline_more": more,
         "timeline_next": shown + TIMELINE_PAGE,

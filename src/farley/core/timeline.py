@@ -15,6 +15,9 @@ from farley.core.models import User
 
 Source = Callable[..., list[dict[str, Any]]]
 _sources: list[Source] = []
+# Templates of buttons an app adds to each timeline entry (e.g. "Follow-up"); they get
+# ``entity``, ``record`` and ``e`` (the entry).
+_entry_actions: list[str] = []
 
 
 def register(source: Source) -> Source:
@@ -32,3 +35,12 @@ def items_for(
     for source in _sources:
         items += source(user, entity, object_id, limit=limit, kinds=kinds)
     return items
+
+
+def add_entry_action(template: str) -> None:
+    if template not in _entry_actions:
+        _entry_actions.append(template)
+
+
+def entry_actions() -> list[str]:
+    return list(_entry_actions)

@@ -107,6 +107,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 
                 translation.activate(request.user.language or translation.get_language())
                 messages.success(request, _("Your language was saved."))
+                if "time_zone" in request.POST:
+                    try:
+                        services.user_set_time_zone(
+                            actor=request.user, time_zone=request.POST.get("time_zone", "")
+                        )
+                    except ValidationFailed:
+                        messages.error(request, _("Select a valid time zone."))
                 return redirect("web:profile")
         elif action == "time_zone":
             try:
