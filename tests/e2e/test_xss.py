@@ -212,7 +212,9 @@ def store(
         api, schema, fixed=fixed or {}, ids=ids or {}, custom_keys=list(custom_keys)
     )  # fmt: skip
     dropped: list[Leaf] = []
-    for _attempt in range(len(CANDIDATES) + 2):
+    # Twice the candidates: a field checked against another (a repeat rule needs a due date)
+    # is refused only once that other field is left out.
+    for _attempt in range(2 * len(CANDIDATES) + 2):
         if media_type == "multipart/form-data":
             response = api.client.post(path, _body(leaves))
         else:

@@ -17,6 +17,12 @@ ACTIVITY = register(
         url_name="activities:detail",
         restore=activity_restore,
         search_fields=("title",),
+        ui_paths=(
+            "/activities/{id}/",
+            "/activities/{id}/edit/",
+            "/activities/{id}/complete/",
+            "/activities/{id}/ics/",
+        ),
         api_path="/api/v1/tasks",
     )
 )
