@@ -36,6 +36,7 @@ from run import (
 
 TARGETS = [
     ("my_day", '"My day" page', 100),
+    ("month_page", "month calendar (the page's events)", 150),
     ("month", "month calendar (API)", 150),
 ]
 REMINDER_TARGET_S = 30.0
@@ -153,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         months = [f"{base}/api/v1/calendar?{w}" for w in _months(dt.date.today())]
         measures = {
             "my_day": _measure("my_day", opener, [f"{base}/my-day/"], None, args.requests),
+            "month_page": _measure(
+                "month_page",
+                opener,
+                [f"{base}/calendar/events/?{w}" for w in _months(dt.date.today())],
+                None,
+                args.requests,
+            ),
             "month": _measure("month", _opener(), months, api, args.requests),
         }
     finally:
