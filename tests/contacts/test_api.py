@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.test import Client
 
 from farley.contacts.models import Contact
-from farley.core.services import custom_field_create, token_create
+from farley.core.services import custom_field_create
+from tests.apiclient import Api, assert_error
 from tests.factories import (
     TeamFactory,
     log_interaction,
@@ -19,44 +17,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-class Api:
-    """A test client that talks JSON to /api/v1 with a bearer token of ``user``."""
-
-    def __init__(self, user):
-        key = token_create(user=user)[1]
-        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", SERVER_NAME="127.0.0.1")
-
-    def get(self, path, data=None, **extra):
-        return self.client.get("/api/v1" + path, data, **extra)
-
-    def _send(self, method, path, data, **extra):
-        body = json.dumps(data) if data is not None else ""
-        return getattr(self.client, method)(
-            "/api/v1" + path, body, content_type="application/json", **extra
-        )
-
-    def post(self, path, data=None, **extra):
-        return self._send("post", path, data, **extra)
-
-    def patch(self, path, data=None, **extra):
-        return self._send("patch", path, data, **extra)
-
-    def delete(self, path, **extra):
-        return self.client.delete("/api/v1" + path, **extra)
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert {"code", "message", "fields"} <= set(body["error"])
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["fields"], dict)
-    if code:
-        assert body["error"]["code"] == code
-    return body["error"]
 
 
 @pytest.fixture

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.test import Client
 
 from farley.core.models import CustomFieldDefinition, Team
-from farley.core.services import token_create
+from tests.apiclient import Api
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-class Api:
-    """A test client that talks JSON to /api/v1 with a bearer token of ``user``."""
-
-    def __init__(self, user):
-        key = token_create(user=user)[1]
-        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", SERVER_NAME="127.0.0.1")
-
-    def get(self, path, data=None, **extra):
-        return self.client.get("/api/v1" + path, data, **extra)
-
-    def _send(self, method, path, data, **extra):
-        body = json.dumps(data) if data is not None else ""
-        return getattr(self.client, method)(
-            "/api/v1" + path, body, content_type="application/json", **extra
-        )
-
-    def post(self, path, data=None, **extra):
-        return self._send("post", path, data, **extra)
-
-    def patch(self, path, data=None, **extra):
-        return self._send("patch", path, data, **extra)
-
-    def delete(self, path, **extra):
-        return self.client.delete("/api/v1" + path, **extra)
 
 
 def assert_error(response, status, code=None):
