@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from farley.sales.models import LossReason, Opportunity, Pipeline, Stage, StageChange
-from tests.contacts.test_api import Api, assert_error
+from tests.apiclient import Api, assert_error
 from tests.factories import make_account, make_contact, make_opportunity
 
 pytestmark = pytest.mark.django_db
