@@ -7,19 +7,16 @@ kind, and django-ninja must see the request schemas as objects, not as names.
 """
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
 from farley.activities import ical, selectors, services
 from farley.activities.models import Activity, ActivityKind
-from farley.core import entities, sensitive
+from farley.core import sensitive
 from farley.core.apiutil import (
     ERRORS,
     HISTORY_DOC,
@@ -31,9 +28,8 @@ from farley.core.apiutil import (
     query_params,
     requested_version,
 )
-from farley.core.errors import ValidationFailed
+from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import User
-from farley.core.visibility import visible_records
 
 router = Router()
 PLURALS = {
@@ -254,34 +250,11 @@ class FollowUpIn(Strict):
 # --- output -----------------------------------------------------------------------------------
 
 
-def related_titles(user: User, activities: Iterable[Activity]) -> dict[tuple[str, int], str]:
-    """Titles of the related records ``user`` may see, one query per type of record."""
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for activity in activities:
-        for link in activity.links.all():
-            wanted[link.entity].add(link.object_id)
-    titles: dict[tuple[str, int], str] = {}
-    for key, ids in wanted.items():
-        if key not in entities.registered_keys():
-            continue
-        model = entities.get(key).model
-        for record in visible_records(model.objects.all(), user).filter(pk__in=ids):
-            titles[(key, record.pk)] = str(record)
-    return titles
-
-
-def _record_url(key: str, pk: int) -> str | None:
-    try:
-        return reverse(entities.get(key).url_name, args=[pk])
-    except (KeyError, NoReverseMatch):
-        return None
-
-
 def activity_out(
     activity: Activity, user: User, titles: dict[tuple[str, int], str] | None = None
 ) -> dict[str, Any]:
     if titles is None:
-        titles = related_titles(user, [activity])
+        titles = selectors.related_titles(user, [activity])
     plain = [f for f in ActivityOut.model_fields if hasattr(activity, f)]
     data = {key: getattr(activity, key) for key in plain if key not in ("related", "attendees")}
     for key, value in data.items():
@@ -295,7 +268,7 @@ def activity_out(
             "type": link.entity,
             "id": link.object_id,
             "title": titles.get((link.entity, link.object_id)),
-            "url": _record_url(link.entity, link.object_id)
+            "url": selectors.record_url(link.entity, link.object_id)
             if (link.entity, link.object_id) in titles
             else None,
         }
@@ -354,7 +327,7 @@ def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[S
         queryset = selectors.filtered(request.user, params, kind=kind, strict=True)
         fields, descending = SORTS[sort]
         page = api_page(request, _prefetched(queryset), fields, descending=descending)
-        titles = related_titles(request.user, page.items)
+        titles = selectors.related_titles(request.user, page.items)
         return {
             "items": [activity_out(a, request.user, titles) for a in page.items],
             "next_cursor": page.next_cursor,
@@ -384,8 +357,6 @@ def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[S
     def restore_item(request: HttpRequest, activity_id: Id):
         trashed = selectors.activities_visible_to(request.user, include_deleted=True)
         if not trashed.filter(pk=activity_id, kind=kind).exists():
-            from farley.core.errors import NotFound
-
             raise NotFound()
         services.activity_restore(actor=request.user, activity_id=activity_id)
         return _out(request, activity_id)
@@ -395,8 +366,6 @@ def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[S
     ):
         visible = selectors.activities_visible_to(request.user, include_deleted=True)
         if not visible.filter(pk=activity_id, kind=kind).exists():
-            from farley.core.errors import NotFound
-
             raise NotFound()
         return [
             {**change_out(c), "changes": sensitive.mask_changes(request.user, "activity",
@@ -446,7 +415,7 @@ def complete_task(request: HttpRequest, task_id: Id, payload: CompleteIn):
     items = [selectors.activity_detail(request.user, task.pk)]
     if following is not None:
         items.append(selectors.activity_detail(request.user, following.pk))
-    titles = related_titles(request.user, items)
+    titles = selectors.related_titles(request.user, items)
     return {
         "task": activity_out(items[0], request.user, titles),
         "next": activity_out(items[1], request.user, titles) if following else None,
@@ -489,7 +458,7 @@ class CalendarOut(Schema):
 def calendar(request: HttpRequest):
     queryset, start, end = selectors.calendar_window(request.user, query_params(request))
     items = list(_prefetched(queryset)[:2000])
-    titles = related_titles(request.user, items)
+    titles = selectors.related_titles(request.user, items)
     return {"start": start, "end": end,
             "items": [activity_out(a, request.user, titles) for a in items]}  # fmt: skip
 

@@ -12,7 +12,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from farley.activities import selectors
-from farley.activities.api import _record_url
 from farley.activities.models import ActivityKind, ActivityStatus
 from farley.core import entities, permissions
 from farley.core.models import User
@@ -57,7 +56,7 @@ def activities_panel(user: User, record: Any) -> dict[str, Any] | None:
         else set()
     )
     may_create = permissions.can(user, "create", ENTITY) and record.deleted_at is None
-    back = _record_url(entity, record.pk) or ""
+    back = selectors.record_url(entity, record.pk) or ""
     return {
         "entity": entity,
         "related": f"{entity}:{record.pk}",

@@ -5,12 +5,14 @@ filters, the calendar's window, the activities of one record."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +28,7 @@ from farley.core import entities, permissions, timezones
 from farley.core.errors import NotFound
 from farley.core.models import Team, User
 from farley.core.validation import Cleaner
-from farley.core.visibility import team_ids, visibility_q
+from farley.core.visibility import visibility_q, visible_records
 
 ENTITY = "activity"
 RELATIONS = ("owner", "team")
@@ -331,5 +333,24 @@ def of_record(user: User, entity: str, object_id: int) -> QuerySet[Activity]:
     )
 
 
-def my_team_ids(user: User) -> list[int]:
-    return team_ids(user)
+def related_titles(user: User, activities: Iterable[Activity]) -> dict[tuple[str, int], str]:
+    """Titles of the related records ``user`` may see, one query per type of record."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for activity in activities:
+        for link in activity.links.all():
+            wanted[link.entity].add(link.object_id)
+    titles: dict[tuple[str, int], str] = {}
+    for key, ids in wanted.items():
+        if key not in entities.registered_keys():
+            continue
+        model = entities.get(key).model
+        for record in visible_records(model.objects.all(), user).filter(pk__in=ids):
+            titles[(key, record.pk)] = str(record)
+    return titles
+
+
+def record_url(key: str, pk: int) -> str | None:
+    try:
+        return reverse(entities.get(key).url_name, args=[pk])
+    except (KeyError, NoReverseMatch):
+        return None

@@ -29,9 +29,9 @@ from farley.activities.models import (
 )
 from farley.contacts.models import Contact
 from farley.core import entities, history, permissions, search, softdelete, timezones
-from farley.core.errors import Conflict, NotFound, ValidationFailed
+from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Team, User
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.core.visibility import visible_records
 
 ENTITY = "activity"
@@ -407,16 +407,6 @@ def _for_edit(actor: User, activity_id: int, kind: str | None = None) -> Activit
     return activity
 
 
-def _check_version(activity: Activity, version: Any) -> None:
-    if version in (None, ""):
-        return
-    c = Cleaner()
-    expected = c.integer("version", version, minimum=0)
-    c.raise_if_invalid()
-    if expected != activity.version:
-        raise Conflict(current_version=activity.version)
-
-
 def activity_update(
     *,
     actor: User,
@@ -431,7 +421,7 @@ def activity_update(
         raise ValidationFailed({"": [_("Expected an object.")]})
     with transaction.atomic():
         activity = _for_edit(actor, activity_id, kind)
-        _check_version(activity, version if version is not None else data.get("version"))
+        check_version(activity, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         c = Cleaner()
         with timezone.override(timezones.zone(actor)):
@@ -517,7 +507,7 @@ def task_complete(
     permissions.require(actor, "edit", ENTITY)
     with transaction.atomic():
         task = _for_edit(actor, task_id, ActivityKind.TASK)
-        _check_version(task, version)
+        check_version(task, version)
         if task.status != ActivityStatus.OPEN:
             raise ValidationFailed({"status": [_("This task is not open any more.")]})
         c = Cleaner()

@@ -24,7 +24,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from farley.activities import bulk, selectors, services
-from farley.activities.api import _record_url, related_titles
 from farley.activities.models import (
     Activity,
     ActivityKind,
@@ -102,11 +101,11 @@ def related_of(user: User, activities: Iterable[Activity]) -> dict[int, list[dic
     """The records each activity is about that ``user`` may see (one query per type of
     record; the links must be prefetched)."""
     activities = list(activities)
-    titles = related_titles(user, activities)
+    titles = selectors.related_titles(user, activities)
     return {
         activity.pk: [
             {"type": link.entity, "title": titles[(link.entity, link.object_id)],
-             "url": _record_url(link.entity, link.object_id)}
+             "url": selectors.record_url(link.entity, link.object_id)}
             for link in activity.links.all()
             if (link.entity, link.object_id) in titles
         ]
@@ -285,7 +284,10 @@ def task_list(request: HttpRequest) -> HttpResponse:
         pair = _pair(params["related"])
         titles = _record_titles(user, [pair]) if pair else {}
         if pair and pair in titles:
-            related_filter = {"title": titles[pair], "url": _record_url(pair[0], int(pair[1]))}
+            related_filter = {
+                "title": titles[pair],
+                "url": selectors.record_url(pair[0], int(pair[1])),
+            }
     return render(
         request,
         "activities/task_list.html",
@@ -711,7 +713,7 @@ def follow_up_context(user: User, entity: str, object_id: int, **extra: Any) -> 
     return {
         "related": f"{entity}:{object_id}",
         "due_at": local_input(days_ahead(user, 7)),
-        "next": _record_url(entity, object_id) or "",
+        "next": selectors.record_url(entity, object_id) or "",
         "errors": {},
         **extra,
     }
@@ -728,7 +730,9 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         raise NotFound()
     entity, object_id = pair[0], int(pair[1])
     due = request.POST.get("due_at", "")
-    back = _next_url(request, _record_url(entity, object_id) or reverse("activities:my_day"))
+    back = _next_url(
+        request, selectors.record_url(entity, object_id) or reverse("activities:my_day")
+    )
     try:
         task = services.follow_up_create(
             actor=request.user,

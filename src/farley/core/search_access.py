@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from farley.core.models import RecordShare, SearchDocument, User, Visibility
-from farley.core.visibility import _subordinate_user_ids, team_ids, visibility_scope
+from farley.core.visibility import subordinate_user_ids, team_ids, visibility_scope
 
 FTS_TABLE = "core_search_fts"
 FIRST = 0xE000  # U+E000..U+F8FF: the Private Use Area
@@ -76,7 +76,7 @@ def user_tokens(user: User) -> list[str] | None:
     if scope in (Visibility.TEAM, Visibility.SUBORDINATES):
         tokens += [token(TEAM, team) for team in teams]
     if scope == Visibility.SUBORDINATES:
-        tokens += [token(OWNER, pk) for pk in _subordinate_user_ids(user)]
+        tokens += [token(OWNER, pk) for pk in subordinate_user_ids(user)]
     return tokens
 
 

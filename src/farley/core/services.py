@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from farley.core import entities, history, timezones
-from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import (
     ApiToken,
     ApiTokenUse,
@@ -25,7 +25,7 @@ from farley.core.models import (
     Team,
     User,
 )
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.core.visibility import is_administrator, team_ids
 
 
@@ -41,16 +41,6 @@ def custom_field_entities() -> list[str]:
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not is_administrator(actor):
         raise Forbidden(_("Only administrators may do this."))
-
-
-def _check_version(record: Any, version: Any) -> None:
-    if version in (None, ""):
-        return
-    c = Cleaner()
-    expected = c.integer("version", version, minimum=0)
-    c.raise_if_invalid()
-    if expected != record.version:
-        raise Conflict(current_version=record.version)
 
 
 def user_create(
@@ -312,7 +302,7 @@ def role_update(*, actor: User, role_id: int, data: dict[str, Any], version: Any
         role = Role.objects.select_for_update().filter(pk=role_id).first()
         if role is None:
             raise NotFound()
-        _check_version(role, version if version is not None else data.get("version"))
+        check_version(role, version if version is not None else data.get("version"))
         c = Cleaner()
         values = _clean_role(c, {k: v for k, v in data.items() if k != "key"}, role)
         if "key" in data and data["key"] != role.key:
@@ -407,7 +397,7 @@ def team_update(*, actor: User, team_id: int, data: dict[str, Any], version: Any
         team = Team.objects.select_for_update().filter(pk=team_id).first()
         if team is None:
             raise NotFound()
-        _check_version(team, version)
+        check_version(team, version)
         c = Cleaner()
         for key in set(data) - {"name", "lead_id", "version"}:
             c.add(key, _("Unknown field."))
@@ -640,7 +630,7 @@ def custom_field_update(
         definition = CustomFieldDefinition.objects.select_for_update().filter(pk=field_id).first()
         if definition is None:
             raise NotFound()
-        _check_version(definition, version)
+        check_version(definition, version)
         values = _clean_custom_field(data, definition)
         before = {k: getattr(definition, k) for k in values}
         for key, value in values.items():

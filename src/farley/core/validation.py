@@ -385,3 +385,16 @@ class Cleaner:
             if number is not None:
                 ids.append(number)
         return ids
+
+
+def check_version(record: Any, version: Any) -> None:
+    """Optimistic locking: ``version`` (if given) must be the record's, else Conflict (409)."""
+    from farley.core.errors import Conflict
+
+    if version in (None, ""):
+        return
+    c = Cleaner()
+    expected = c.integer("version", version, minimum=0)
+    c.raise_if_invalid()
+    if expected != record.version:
+        raise Conflict(current_version=record.version)

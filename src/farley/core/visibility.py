@@ -62,7 +62,7 @@ def subordinate_role_ids(role: Role) -> list[int]:
     return found
 
 
-def _subordinate_user_ids(user: User) -> list[int]:
+def subordinate_user_ids(user: User) -> list[int]:
     cached = getattr(user, "_farley_subordinates", None)
     if cached is None:
         roles = subordinate_role_ids(user.role)
@@ -179,8 +179,8 @@ def _visibility_q(
     q = Q(**{owner_field: user.pk})
     if scope in (Visibility.TEAM, Visibility.SUBORDINATES) and team_ids(user):
         q |= Q(**{f"{team_field}__in": team_ids(user)})
-    if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
-        q |= Q(**{f"{owner_field}__in": _subordinate_user_ids(user)})
+    if scope == Visibility.SUBORDINATES and subordinate_user_ids(user):
+        q |= Q(**{f"{owner_field}__in": subordinate_user_ids(user)})
     if entity is not None and has_shares(user, entity):
         q |= shares_q(user, entity=entity, object_id=object_id, for_edit=for_edit)
     return q
@@ -242,8 +242,8 @@ def visible_parts(
     parts = [own]
     if teams:
         parts.append(queryset.filter(team_id__in=teams))
-    if scope == Visibility.SUBORDINATES and _subordinate_user_ids(user):
-        parts.append(queryset.filter(owner_id__in=_subordinate_user_ids(user)))
+    if scope == Visibility.SUBORDINATES and subordinate_user_ids(user):
+        parts.append(queryset.filter(owner_id__in=subordinate_user_ids(user)))
     if has_shares(user, key):
         ids = [
             (shares if shares_filter is None else shares.filter(shares_filter)).values("object_id")

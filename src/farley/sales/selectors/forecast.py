@@ -52,7 +52,7 @@ from farley.core.errors import Forbidden, ValidationFailed
 from farley.core.models import Team, User, Visibility
 from farley.core.validation import Cleaner
 from farley.core.visibility import (
-    _subordinate_user_ids,
+    subordinate_user_ids,
     team_ids,
     visibility_scope,
     visible_records,
@@ -492,7 +492,7 @@ def target_book(user: User, start: dt.date, end: dt.date, currency: str) -> Targ
         if scope in (Visibility.TEAM, Visibility.SUBORDINATES):
             teams = set(team_ids(user))
         if scope == Visibility.SUBORDINATES:
-            users |= set(_subordinate_user_ids(user))
+            users |= set(subordinate_user_ids(user))
         memberships = memberships.filter(team_id__in=teams)
     book = TargetBook(users=users, teams=teams)
     for team_id, user_id in memberships.values_list("team_id", "user_id"):

@@ -25,9 +25,9 @@ from farley.contacts import transfer
 from farley.contacts.models import Account, Contact, Salutation
 from farley.core import history, permissions, search, sensitive, sharing, softdelete
 from farley.core.customfields import clean_custom_values, definitions_for
-from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Team, User
-from farley.core.validation import Cleaner, phone_display
+from farley.core.validation import Cleaner, check_version, phone_display
 from farley.core.visibility import is_administrator, team_ids, visibility_scope
 from farley.sales.models import (
     AssignmentMethod,
@@ -77,16 +77,6 @@ TEXT_LIMITS = {
 }
 INDUSTRY_CODE = contact_services.INDUSTRY_CODE
 CURRENCY = re.compile(r"[A-Z]{3}")
-
-
-def _check_version(record: Any, version: Any) -> None:
-    if version in (None, ""):
-        return
-    c = Cleaner()
-    expected = c.integer("version", version, minimum=0)
-    c.raise_if_invalid()
-    if expected != record.version:
-        raise Conflict(current_version=record.version)
 
 
 def _currency(c: Cleaner, field: str, value: Any) -> str:
@@ -275,7 +265,7 @@ def lead_update(*, actor: User, lead_id: int, data: dict[str, Any], version: Any
         raise ValidationFailed({"": [_("Expected an object.")]})
     with transaction.atomic():
         lead = _lead_for_edit(actor, lead_id)
-        _check_version(lead, version if version is not None else data.get("version"))
+        check_version(lead, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, cleaner = _clean_lead(actor, data, lead)
         cleaner.raise_if_invalid()
@@ -800,7 +790,7 @@ def lead_convert(
         raise ValidationFailed({"": [_("Expected an object.")]})
     with transaction.atomic():
         lead = _lead_for_edit(actor, lead_id)
-        _check_version(lead, version if version is not None else data.get("version"))
+        check_version(lead, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         if lead.status == LeadStatus.CONVERTED:
             when = date_format(timezone.localtime(lead.converted_at), "SHORT_DATETIME_FORMAT")

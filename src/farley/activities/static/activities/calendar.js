@@ -26,22 +26,9 @@
   }
 
   function say(message, kind) {
-    const box = document.getElementById("calendar-message");
-    if (!box) return;
-    box.innerHTML = "";
-    if (!message) return;
-    const alert = document.createElement("div");
-    alert.className = "alert alert-" + kind + " alert-dismissible mb-2";
-    alert.setAttribute("role", kind === "danger" ? "alert" : "status");
-    alert.textContent = message;
-    const close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn-close";
-    close.setAttribute("data-bs-dismiss", "alert");
-    close.setAttribute("aria-label", box.getAttribute("data-close-label") || "Close");
-    alert.appendChild(close);
-    box.appendChild(alert);
+    window.farleySay("calendar-message", message, kind);
   }
+
 
   // "me", "user:5" or "team:3" (the picker) as the events' query parameters.
   function whoParams(value) {

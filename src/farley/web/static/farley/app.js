@@ -2,6 +2,27 @@
 (function () {
   "use strict";
 
+  // A dismissible message in the box with id ``boxId`` (replacing what it showed), for the
+  // scripts of single pages (deal board, calendar). Its close button's label comes from the
+  // box's data-close-label, so it is translated.
+  window.farleySay = function (boxId, message, kind) {
+    const box = document.getElementById(boxId);
+    if (!box) return;
+    box.innerHTML = "";
+    if (!message) return;
+    const alert = document.createElement("div");
+    alert.className = "alert alert-" + kind + " alert-dismissible mb-2";
+    alert.setAttribute("role", kind === "danger" ? "alert" : "status");
+    alert.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", box.getAttribute("data-close-label") || "Close");
+    alert.appendChild(close);
+    box.appendChild(alert);
+  };
+
   // Add a row to an inline list (emails, phones, addresses, account links) from its <template>.
   document.addEventListener("click", function (event) {
     const add = event.target.closest("[data-add-row]");

@@ -18,21 +18,9 @@
   }
 
   function say(text, kind) {
-    const box = document.getElementById("board-message");
-    if (!box) return;
-    box.innerHTML = "";
-    const alert = document.createElement("div");
-    alert.className = "alert alert-" + kind + " alert-dismissible mb-2";
-    alert.setAttribute("role", kind === "danger" ? "alert" : "status");
-    alert.textContent = text;
-    const close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn-close";
-    close.setAttribute("data-bs-dismiss", "alert");
-    close.setAttribute("aria-label", box.getAttribute("data-close-label") || "Close");
-    alert.appendChild(close);
-    box.appendChild(alert);
+    window.farleySay("board-message", text, kind);
   }
+
 
   // Read a column again (its count, sum and first cards) from the server.
   function refresh(column) {
