@@ -1,0 +1,58 @@
+"""Browser journeys: a due reminder shows on the bell and in the notification list and leads
+to its task; an invitation (.ics) imported on its page becomes an appointment; the profile
+shows the calendar feed address and gives it a new one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from farley.activities import reminders, services
+from farley.activities.models import Activity
+
+INVITATION = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:e2e-1@example\r\n"
+    "SUMMARY:Messebesuch Hannover\r\nDTSTART:20261210T090000Z\r\nDTEND:20261210T110000Z\r\n"
+    "LOCATION:Halle 7\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_a_reminder_on_the_bell_leads_to_its_task(page, admin_login):
+    task = services.activity_create(actor=admin_login, kind="task", data={
+        "title": "Rückruf Frau Keller",
+        "remind_at": (timezone.now() - dt.timedelta(minutes=1)).isoformat()})  # fmt: skip
+    reminders.run_due()
+    page.goto(page.base_url + "/")
+    expect(page.locator("#bell-count")).to_contain_text("1")
+    page.click("#nav-bell")
+    expect(page.locator("#notification-list")).to_contain_text("Reminder: Rückruf Frau Keller")
+    page.get_by_role("button", name="Reminder: Rückruf Frau Keller").click()
+    page.wait_for_url(page.base_url + f"/activities/{task.pk}/")
+    expect(page.locator("h1")).to_contain_text("Rückruf Frau Keller")
+    page.goto(page.base_url + "/")
+    expect(page.locator("#bell-count")).to_have_count(0)
+
+
+def test_an_invitation_is_imported_and_the_feed_renewed(page, admin_login, tmp_path):
+    page.goto(page.base_url + "/profile/")
+    feed = page.locator("#calendar-feed-url")
+    old = feed.input_value()
+    assert "/calendar/" in old and old.endswith(".ics")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="New address").click()
+    expect(page.locator("#calendar-feed-url")).not_to_have_value(old)
+    page.get_by_role("link", name="Import invitations (.ics)").click()
+    bad = tmp_path / "bad.ics"
+    bad.write_bytes(b"kein Kalender")
+    page.set_input_files("#f-file", str(bad))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-errors")).to_contain_text("iCalendar")
+    assert not Activity.objects.exists()
+    good = tmp_path / "invite.ics"
+    good.write_text(INVITATION, encoding="utf-8")
+    page.set_input_files("#f-file", str(good))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("h1")).to_contain_text("Messebesuch Hannover")
+    expect(page.locator("body")).to_contain_text("Halle 7")
