@@ -8,6 +8,7 @@ and serve the HTML lists, the API query parameters and exports alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -341,9 +342,9 @@ def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: boo
     queryset, fields, descending = filtered_list(entity, user, params, strict=strict, visible=False)
     if union_pages():
         narrow = _filter_q(entity, params, Cleaner(), user, ref="object_id", related_only=True)
-        parts = visible_parts(queryset, user, shares_filter=narrow)
+        base, conditions = visible_parts(queryset, user, shares_filter=narrow)
     else:
-        parts = [visible_records(queryset, user)]
+        base, conditions = visible_records(queryset, user), None
     # The rows of the union are filtered already: the page reads them by id.
     rows = _model(entity).objects.select_related(*LIST_RELATIONS[entity])
     cleaner = Cleaner()
@@ -351,19 +352,15 @@ def list_page(entity: str, user: User, params: Mapping[str, Any], *, strict: boo
     if strict:
         cleaner.raise_if_invalid()
     limit = min(max(limit, 1), MAX_LIMIT)
+    page = functools.partial(
+        keyset_page_union, rows, base, conditions, fields=fields, descending=descending, limit=limit
+    )
     try:
-        return keyset_page_union(
-            rows,
-            parts,
-            fields=fields,
-            descending=descending,
-            limit=limit,
-            cursor=params.get("cursor") or None,
-        )
+        return page(cursor=params.get("cursor") or None)
     except BadCursor:
         if strict:
             raise ValidationFailed({"cursor": [_("This cursor is not valid.")]}) from None
-        return keyset_page_union(rows, parts, fields=fields, descending=descending, limit=limit)
+        return page()
 
 
 # --- details --------------------------------------------------------------------------------

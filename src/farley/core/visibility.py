@@ -12,10 +12,13 @@ owner/team columns and the same shares.
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from collections.abc import Iterable
 
-from farley.core.models import RecordShare, Role, User, Visibility
+from django.db import connection
+from django.db.models import BooleanField, Expression, F, OuterRef, Q, QuerySet, Value
+
+from farley.core.models import Role, User, Visibility
+from farley.core.sqlparts import Condition
 
 CACHED = ("_farley_team_ids", "_farley_subordinates", "_farley_shared_entities",
           "_farley_visibility_q")  # fmt: skip
@@ -111,24 +114,76 @@ def has_shares(user: User, entity: object = None) -> bool:
     return entity in shared if isinstance(entity, str) else bool(shared)
 
 
-def shares_with(user: User, entity: object, *, for_edit: bool = False) -> list[QuerySet]:
-    """The shares of records of ``entity`` with ``user`` and with their teams, as separate
-    querysets: each is served by its own covering index (``share_user_idx``,
-    ``share_team_idx``), where one query for "the user or a team" reads every share of the
-    entity through ``share_record_idx``."""
-    parts = [RecordShare.objects.filter(entity=entity, user=user)]
-    if team_ids(user):
-        parts.append(RecordShare.objects.filter(entity=entity, team_id__in=team_ids(user)))
-    return [part.filter(can_edit=True) for part in parts] if for_edit else parts
+class SharedWith(Expression):
+    """Whether the record named by ``entity`` and ``object_id`` (values or expressions of the
+    query this filters) is shared with the user ``user_id`` or one of ``team_ids`` (with
+    ``for_edit``: so that they may change it).
+
+    Written as SQL: one ``EXISTS`` per principal, each served by its covering index
+    (``share_user_idx``, ``share_team_idx``; one test for "the user or a team" would read every
+    share of the record through ``share_record_idx``). As querysets of :class:`RecordShare`
+    these subqueries cost Django several times as much to build and compile, for every
+    entity of every request of a user with shares."""
+
+    conditional = True
+
+    def __init__(
+        self,
+        entity: object,
+        object_id: object,
+        *,
+        user_id: int,
+        team_ids: Iterable[int] = (),
+        for_edit: bool = False,
+    ) -> None:
+        super().__init__(output_field=BooleanField())
+        self.entity = _expression(entity)
+        self.object_id = _expression(object_id)
+        self.user_id = user_id
+        self.team_ids = tuple(team_ids)
+        self.for_edit = for_edit
+
+    def get_source_expressions(self) -> list:
+        return [self.entity, self.object_id]
+
+    def set_source_expressions(self, exprs: list) -> None:
+        self.entity, self.object_id = exprs
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        entity_sql, entity_params = compiler.compile(self.entity)
+        object_sql, object_params = compiler.compile(self.object_id)
+        edit = ' AND "farley_share"."can_edit" = %s' if self.for_edit else ""
+        edit_params = [True] if self.for_edit else []
+        principals = [('"farley_share"."user_id" = %s', [self.user_id])]
+        if self.team_ids:
+            marks = ", ".join(["%s"] * len(self.team_ids))
+            principals.append((f'"farley_share"."team_id" IN ({marks})', list(self.team_ids)))
+        tests, params = [], []
+        for principal_sql, principal_params in principals:
+            tests.append(
+                f'EXISTS (SELECT 1 FROM "core_recordshare" "farley_share" WHERE '  # noqa: S608
+                f'"farley_share"."entity" = {entity_sql} AND {principal_sql} AND '
+                f'"farley_share"."object_id" = {object_sql}{edit})'
+            )
+            params += [*entity_params, *principal_params, *object_params, *edit_params]
+        return "(" + " OR ".join(tests) + ")", params
+
+
+def _expression(value: object) -> object:
+    """``value`` as an expression of the query a :class:`SharedWith` filters: an ``OuterRef``
+    (as the callers name the record for the subqueries that were there before) is a column of
+    that query itself."""
+    if isinstance(value, OuterRef):
+        return F(value.name) if isinstance(value.name, str) else value.name
+    return value if hasattr(value, "resolve_expression") else Value(value)
 
 
 def shares_q(user: User, *, entity: object, object_id: object, for_edit: bool = False) -> Q:
     """Records shared with ``user`` or their teams; ``entity``/``object_id`` are the values or
     ``OuterRef``s that name the record."""
-    q = Q()
-    for shares in shares_with(user, entity, for_edit=for_edit):
-        q |= Q(Exists(shares.filter(object_id=object_id)))
-    return q
+    return Q(
+        SharedWith(entity, object_id, user_id=user.pk, team_ids=team_ids(user), for_edit=for_edit)
+    )
 
 
 def visibility_q(
@@ -209,13 +264,14 @@ def visible_parts(
     include_deleted: bool = False,
     for_edit: bool = False,
     shares_filter: Q | None = None,
-) -> list[QuerySet]:
-    """:func:`visible_records` as querysets whose union it is, one per way of seeing a record:
-    own, the teams', the subordinates', shared with the user or their teams (one queryset,
-    ``queryset`` itself, for a user who sees everything; none for one who sees nothing).
+) -> tuple[QuerySet, list[Condition] | None]:
+    """:func:`visible_records` as a union: ``queryset`` (without the trash unless
+    ``include_deleted``; none at all if the user's role may not view the entity) and the
+    conditions on its table (SQL), one per way of seeing a record: own, the teams', the
+    subordinates', shared with the user or their teams. None for a user who sees every record.
 
-    Each part is served by an index of its own, so a page of a list can take the first rows
-    of each part and then of their union (:func:`farley.core.pagination.keyset_page_union`)
+    Each condition is served by an index of its own, so a page of a list can take the first
+    rows of each part and then of their union (:func:`farley.core.pagination.keyset_page_union`)
     instead of walking the whole table in list order and testing every row for visibility,
     which costs a user who sees few records the most. ``shares_filter`` (a filter on
     :class:`RecordShare`, e.g. ``Exists(... object_id=OuterRef("object_id"))``) narrows the
@@ -225,32 +281,67 @@ def visible_parts(
 
     key = entities.key_for(queryset.model)
     if not permissions.can(user, "view", key):
-        return []
+        return queryset.none(), []
     if not include_deleted:
         queryset = queryset.filter(deleted_at__isnull=True)
     scope = visibility_scope(user)
     if scope == Visibility.ALL:
-        return [queryset]
+        return queryset, None
     if scope == "none":
-        return []
+        return queryset.none(), []
+    meta, quote = queryset.model._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    owner, team = (f"{table}.{quote(meta.get_field(name).column)}" for name in ("owner", "team"))
     teams = team_ids(user) if scope in (Visibility.TEAM, Visibility.SUBORDINATES) else []
-    own = queryset.filter(owner_id=user.pk)
     if teams:
         # Own records of the user's teams come with the team part; the own part is then
         # answered from the (owner, team) index alone for most users.
-        own = own.filter(Q(team_id__isnull=True) | ~Q(team_id__in=teams))
-    parts = [own]
-    if teams:
-        parts.append(queryset.filter(team_id__in=teams))
-    if scope == Visibility.SUBORDINATES and subordinate_user_ids(user):
-        parts.append(queryset.filter(owner_id__in=subordinate_user_ids(user)))
-    if has_shares(user, key):
-        ids = [
-            (shares if shares_filter is None else shares.filter(shares_filter)).values("object_id")
-            for shares in shares_with(user, key, for_edit=for_edit)
+        parts = [
+            Condition(
+                f"{owner} = %s AND ({team} IS NULL OR {team} NOT IN ({_marks(teams)}))",
+                [user.pk, *teams],
+            ),
+            Condition(f"{team} IN ({_marks(teams)})", list(teams)),
         ]
-        parts.append(queryset.filter(pk__in=ids[0].union(*ids[1:], all=True)))
-    return parts
+    else:
+        parts = [Condition(f"{owner} = %s", [user.pk])]
+    if scope == Visibility.SUBORDINATES and (subordinates := subordinate_user_ids(user)):
+        parts.append(Condition(f"{owner} IN ({_marks(subordinates)})", list(subordinates)))
+    if has_shares(user, key):
+        record = f"{table}.{quote(meta.pk.column)}"
+        parts.append(_shared_part(record, key, user, teams, for_edit, shares_filter))
+    return queryset, parts
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _shared_part(
+    record: str, entity: str, user: User, teams: list[int], for_edit: bool, narrow: Q | None
+) -> Condition:
+    """``record`` (the id column) is one of those shared with ``user`` or ``teams`` (that match
+    ``narrow``): the shares read first, on their covering indexes."""
+    from farley.core.models import RecordShare
+    from farley.core.sqlparts import compile_with_slot
+
+    shares = RecordShare.objects.all() if narrow is None else RecordShare.objects.filter(narrow)
+    slotted = compile_with_slot(shares.values("object_id"))
+    edit = ' AND "core_recordshare"."can_edit" = %s' if for_edit else ""
+    principals = [Condition('"core_recordshare"."user_id" = %s', [user.pk])]
+    if teams:
+        principals.append(Condition(f'"core_recordshare"."team_id" IN ({_marks(teams)})', teams))
+    selects = [
+        slotted.fill(
+            Condition(
+                f'"core_recordshare"."entity" = %s AND {principal.sql}{edit}',
+                [entity, *principal.params, *([True] if for_edit else [])],
+            )
+        )
+        for principal in principals
+    ]
+    union = " UNION ALL ".join(select.sql for select in selects)
+    return Condition(f"{record} IN ({union})", [p for select in selects for p in select.params])
 
 
 def viewable_entities(user: User) -> list[str]:
