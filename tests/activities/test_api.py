@@ -287,3 +287,88 @@ def test_delete_and_restore(sales1):
     restored = api.post(f"/tasks/{task['id']}/restore")
     assert restored.status_code == 200
     assert restored.json()["title"] == "Weg"
+
+
+def test_bulk_actions_reassign_postpone_and_complete(sales1, team1):
+    colleague = make_user("sales", team1)
+    api = Api(zone(sales1, "Europe/Berlin"))
+    ids = [
+        api.post("/tasks", {"title": f"Anruf {n}", "due_at": "2026-12-07T10:00:00+01:00"}).json()[
+            "id"
+        ]
+        for n in range(3)
+    ]
+    response = api.post("/tasks/bulk", {"action": "postpone", "ids": ids, "postpone": "1w"})
+    assert response.status_code == 200, response.content
+    assert response.json() == {"action": "postpone", "changed": ids}
+    assert {api.get(f"/tasks/{pk}").json()["due_at"] for pk in ids} == {
+        "2026-12-14T10:00:00+01:00"
+    }
+    moved = api.post(
+        "/tasks/bulk", {"action": "reassign", "ids": ids[:2], "assignee_id": colleague.pk}
+    )
+    assert moved.json()["changed"] == ids[:2]
+    assert [api.get(f"/tasks/{pk}").json()["assignee_id"] for pk in ids] == [
+        colleague.pk, colleague.pk, sales1.pk,
+    ]  # fmt: skip
+    done = api.post("/tasks/bulk", {"action": "complete", "ids": [ids[2]]})
+    assert done.json()["changed"] == [ids[2]]
+    assert api.get(f"/tasks/{ids[2]}").json()["status"] == "done"
+
+
+def test_a_bulk_action_is_all_or_nothing_and_names_the_failing_tasks(sales1, sales2):
+    api = Api(sales1)
+    mine = api.post("/tasks", {"title": "Meins", "due_at": "2026-12-07T10:00"}).json()
+    theirs = Api(sales2).post("/tasks", {"title": "Fremd"}).json()
+    response = api.post(
+        "/tasks/bulk", {"action": "postpone", "ids": [mine["id"], theirs["id"]], "postpone": "1d"}
+    )
+    error = assert_error(response, 422, "validation_error")
+    assert list(error["fields"]) == ["ids.1"]
+    assert "Fremd" not in str(error)  # the other team's task is not revealed
+    assert api.get(f"/tasks/{mine['id']}").json()["due_at"] == mine["due_at"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "archive", "ids": [1]}, "action"),
+        ({"action": "complete", "ids": []}, "ids"),
+        ({"action": "complete", "ids": list(range(1, 202))}, "ids"),
+        ({"action": "reassign", "ids": [1]}, "assignee_id"),
+        ({"action": "postpone", "ids": [1], "postpone": "soon"}, "postpone"),
+        ({"action": "postpone", "ids": [1], "postpone": "date", "postpone_to": "31.02."}, "postpone_to"),
+    ],
+)  # fmt: skip
+def test_bad_bulk_input_is_a_field_error(sales1, body, field):
+    error = assert_error(Api(sales1).post("/tasks/bulk", body), 422, "validation_error")
+    assert field in error["fields"]
+
+
+def test_bulk_actions_need_the_right_to_edit_activities(sales1):
+    task = Api(sales1).post("/tasks", {"title": "A"}).json()
+    reader = make_user("read_only")
+    assert_error(Api(reader).post("/tasks/bulk", {"action": "complete", "ids": [task["id"]]}), 403)
+    assert Activity.objects.get().status == "open"
+
+
+def test_an_invited_user_answers_an_invitation(sales1, sales2, team1):
+    colleague = make_user("sales", team1)
+    meeting = Api(sales1).post("/appointments", {
+        "title": "Planung", "start_at": "2026-12-10T10:00",
+        "attendees": [{"type": "user", "id": colleague.pk}],
+    }).json()  # fmt: skip
+    api = Api(colleague)
+    response = api.post(f"/appointments/{meeting['id']}/response", {"response": "tentative"})
+    assert response.status_code == 200, response.content
+    assert response.json()["attendees"] == [
+        {"type": "user", "id": colleague.pk, "name": str(colleague), "response": "tentative"}
+    ]
+    bell = Api(sales1).get("/notifications").json()
+    assert f"{colleague} accepted tentatively: Planung" in [n["title"] for n in bell["items"]]
+    error = assert_error(api.post(f"/appointments/{meeting['id']}/response", {"response": "ja"}),
+                         422, "validation_error")  # fmt: skip
+    assert list(error["fields"]) == ["response"]
+    assert_error(
+        Api(sales2).post(f"/appointments/{meeting['id']}/response", {"response": "accepted"}), 404
+    )

@@ -51,6 +51,13 @@ def test_the_feed_holds_open_tasks_and_appointments_of_its_user(sales1, sales2, 
     assert str(events["Jahresgespräch"]["location"]) == "Hamburg"
     assert str(events["Angebot schicken"]["uid"]) == f"farley-activity-{task.pk}@farley"
     assert events["Einladung"].decoded("dtstart") == soon
+    (attendee,) = [events["Einladung"]["attendee"]]
+    assert str(attendee) == f"mailto:{sales1.email}"
+    assert attendee.params["PARTSTAT"] == "NEEDS-ACTION"
+    services.attendee_respond(actor=sales1, activity_id=invited.pk, response="tentative")
+    again = events_of(Client().get(url.removeprefix(settings.FARLEY_BASE_URL)).content)
+    (answered,) = [e for e in again if str(e["summary"]) == "Einladung"]
+    assert answered["attendee"].params["PARTSTAT"] == "TENTATIVE"
     assert {meeting.pk, invited.pk}  # both made
     # The same address again; a renewed address replaces it.
     assert Api(sales1).get("/me/calendar-feed").json()["url"] == url

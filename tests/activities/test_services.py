@@ -1187,3 +1187,58 @@ def test_the_history_names_the_related_records_and_attendees(sales1, team1):
     assert record.changes["related"] == [None, [f"contact {contact.pk}"]]
     assert record.changes["attendees"] == [None, ["Kai Kollege"]]
     assert record.changes["assignee"] == [None, "Sven Sales"]
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def test_invited_colleagues_are_notified_in_their_language_once(sales1, team1):
+    from farley.core.models import Notification
+
+    colleague = make_user("sales", team1, language="de")
+    meeting = appointment(sales1, attendees=[{"type": "user", "id": colleague.pk},
+                                             {"type": "user", "id": sales1.pk}])  # fmt: skip
+    notes = list(Notification.objects.filter(kind="invitation"))
+    assert [(n.user_id, n.object_id) for n in notes] == [(colleague.pk, meeting.pk)]
+    assert notes[0].title == f"{sales1} hat Sie eingeladen: Termin beim Kunden"
+    assert notes[0].url == f"/activities/{meeting.pk}/"
+    services.activity_update(actor=sales1, activity_id=meeting.pk, data={"title": "Neu"})
+    assert Notification.objects.filter(kind="invitation").count() == 1  # not invited again
+
+
+def test_an_invited_user_answers_and_the_organiser_is_told(sales1, team1):
+    from farley.core.models import Notification
+
+    colleague = make_user("sales", team1)
+    meeting = appointment(sales1, attendees=[{"type": "user", "id": colleague.pk}])
+    services.attendee_respond(actor=colleague, activity_id=meeting.pk, response="accepted")
+    services.attendee_respond(actor=colleague, activity_id=meeting.pk, response="accepted")
+    services.attendee_respond(actor=colleague, activity_id=meeting.pk, response="declined")
+    assert meeting.attendees.get().response == AttendeeResponse.DECLINED
+    replies = Notification.objects.filter(kind="reply", user=sales1).order_by("pk")
+    assert [n.title for n in replies] == [
+        f"{colleague} accepted: Termin beim Kunden",
+        f"{colleague} declined: Termin beim Kunden",
+    ]  # the repeated answer changed nothing
+    changes = ChangeRecord.objects.filter(entity="activity", object_id=meeting.pk).order_by("pk")
+    assert changes.last().changes == {
+        "responses": [f"{colleague}: Accepted", f"{colleague}: Declined"]
+    }
+
+
+def test_only_invited_users_answer_and_only_with_a_known_answer(sales1, sales2, team1):
+    colleague = make_user("sales", team1)
+    meeting = appointment(sales1, attendees=[{"type": "user", "id": colleague.pk}])
+    with pytest.raises(ValidationFailed) as exc:
+        services.attendee_respond(actor=colleague, activity_id=meeting.pk, response="maybe")
+    assert "response" in exc.value.fields
+    with pytest.raises(ValidationFailed) as exc:  # sees it (same team), but is not invited
+        services.attendee_respond(actor=make_user("sales", team1), activity_id=meeting.pk,
+                                  response="accepted")  # fmt: skip
+    assert "not invited" in exc.value.fields["response"][0]
+    with pytest.raises(NotFound):  # another team: may not even learn that it exists
+        services.attendee_respond(actor=sales2, activity_id=meeting.pk, response="accepted")
+    to_do = task(sales1)
+    with pytest.raises(NotFound):
+        services.attendee_respond(actor=sales1, activity_id=to_do.pk, response="accepted")
+    assert meeting.attendees.get().response == AttendeeResponse.NEEDS_ACTION

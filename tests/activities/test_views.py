@@ -778,3 +778,26 @@ def test_pages_load_their_script_and_have_no_inline_code(client, sales1, contact
         assert "/static/activities/activities.js" in html, path
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert not re.search(r"\sstyle=|\son[a-z]+=", html), path
+
+
+def test_an_invited_user_answers_on_the_appointment_page(client, sales1, team1):
+    colleague = make_user("sales", team1)
+    meeting = services.activity_create(actor=sales1, kind="appointment", data={
+        "title": "Planung", "start_at": local_day(2),
+        "attendees": [{"type": "user", "id": colleague.pk}],
+    })  # fmt: skip
+    client.force_login(sales1)
+    assert 'id="activity-invitation"' not in client.get(f"/activities/{meeting.pk}/").content.decode()
+    client.force_login(colleague)
+    page = client.get(f"/activities/{meeting.pk}/").content.decode()
+    assert 'id="activity-invitation"' in page
+    assert 'data-response="accepted"' in page and 'aria-pressed="true"' not in page
+    response = client.post(f"/activities/{meeting.pk}/respond/", {"response": "accepted"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Your answer was saved" in page
+    assert re.search(r'aria-pressed="true" data-response="accepted"', page)
+    assert f"{colleague} <span class=\"text-muted small\">(Accepted)</span>" in page
+    bad = client.post(f"/activities/{meeting.pk}/respond/", {"response": "<script>"}, follow=True)
+    assert "Answer accepted, tentative or declined." in bad.content.decode()
+    assert meeting.attendees.get().response == "accepted"

@@ -79,3 +79,23 @@ def test_kinds_of_emails_and_phones_are_shown_in_the_users_language(admin):
     with translation.override("de"):
         lines = lines_of_last_change(contact, admin)
     assert lines["E-Mail-Adressen"][1] == "a@b.de (Geschäftlich)"
+
+
+def test_an_appointments_history_names_its_attendees_assignee_and_records(sales1, team1):
+    """Attendees are a reverse relation of the activity, the assignee and the records it is
+    about are no fields at all: each still gets a label (the page used to fail on them)."""
+    from farley.activities import services as activities
+    from farley.core.history import history_for, with_change_lines
+    from tests.factories import make_user
+
+    colleague = make_user("sales", team1)
+    contact = make_contact(sales1, last_name="Muster")
+    meeting = activities.activity_create(actor=sales1, kind="appointment", data={
+        "title": "Planung", "start_at": "2026-12-10T10:00",
+        "attendees": [{"type": "user", "id": colleague.pk}],
+        "related": [{"type": "contact", "id": contact.pk}],
+    })  # fmt: skip
+    with translation.override("de"):
+        created = with_change_lines("activity", list(history_for("activity", meeting.pk)))[0]
+        labels = {line.label for line in created.lines}
+    assert {"Teilnehmende", "Zugewiesen an", "Betrifft"} <= labels

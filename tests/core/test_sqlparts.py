@@ -42,7 +42,7 @@ def test_values_before_and_after_the_slot_stay_in_their_places(sales1):
     make_account(sales1, name="Bio 2")
     queryset = (
         Account.objects.annotate(tag=Value("x"))
-        .filter(RawSQL("\"contacts_account\".\"name\" LIKE '%%Bio%%'", [], BooleanField()))
+        .filter(RawSQL('"contacts_account"."name" LIKE \'%%Bio%%\'', [], BooleanField()))
         .filter(name__icontains="bio")
         .order_by("-name")
         .values("name", "tag")

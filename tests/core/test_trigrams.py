@@ -4,6 +4,8 @@ the speed of a search, never what it finds."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from farley.core import trigrams
 from farley.core.search import search
@@ -39,3 +41,22 @@ def test_search_finds_the_same_whatever_the_sample(admin):
     assert {hit.title for hit in search(admin, "schmidt")} >= first
     assert "Otto Schmidt" in first
     assert len([h for h in search(admin, "Midt", limit=100) if h.title.endswith(" Midt")]) == 30
+
+
+def test_a_term_of_common_trigrams_only_is_looked_up_as_a_phrase(admin, monkeypatch):
+    """ "ric" and "ich", the rarest trigrams of "erich", are in every Heinrich and Friedrich:
+    the index is asked for the phrase instead, and finds the same."""
+    for first_name in ("Heinrich", "Friedrich", "Ulrich", "Dietrich"):
+        make_contact(admin, first_name=first_name, last_name="Meyer")
+    make_contact(admin, first_name="Erich", last_name="Kästner")
+    make_contact(admin, first_name="Erich", last_name="Fromm")
+    found_before = [hit.title for hit in search(admin, "erich")]
+    monkeypatch.setattr(trigrams, "CROWDED", 1)
+    assert trigrams.crowded("erich")
+    assert not trigrams.crowded("kastner")  # its rarest trigrams are in one document
+    with CaptureQueriesContext(connection) as ctx:
+        found = [hit.title for hit in search(admin, "erich")]
+    assert found == found_before
+    assert found[:2] == ["Erich Fromm", "Erich Kästner"]
+    if connection.vendor == "sqlite":
+        assert any("'body : ((\"erich\"))'" in q["sql"] for q in ctx.captured_queries)

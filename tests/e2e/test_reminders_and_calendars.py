@@ -56,3 +56,26 @@ def test_an_invitation_is_imported_and_the_feed_renewed(page, admin_login, tmp_p
     page.get_by_role("button", name="Import").click()
     expect(page.locator("h1")).to_contain_text("Messebesuch Hannover")
     expect(page.locator("body")).to_contain_text("Halle 7")
+
+
+def test_an_invitation_on_the_bell_is_accepted_and_the_organiser_told(page, admin_login):
+    from farley.core.models import Notification
+    from farley.core.services import user_create
+
+    organiser = user_create(actor=None, email="bernd@example.com", password="Lang-genug-2026!x",
+                            role="sales", full_name="Bernd Berger", team_names=["Vertrieb"])  # fmt: skip
+    meeting = services.activity_create(actor=organiser, kind="appointment", data={
+        "title": "Jahresplanung", "start_at": "2026-12-10T10:00",
+        "attendees": [{"type": "user", "id": admin_login.pk}]})  # fmt: skip
+    page.goto(page.base_url + "/")
+    page.click("#nav-bell")
+    invitation = "Bernd Berger invited you: Jahresplanung"
+    page.get_by_role("button", name=invitation).click()
+    page.wait_for_url(page.base_url + f"/activities/{meeting.pk}/")
+    expect(page.locator("#activity-attendees")).to_contain_text("Anna Admin (No answer yet)")
+    page.locator("#activity-invitation").get_by_role("button", name="Accept").click()
+    expect(page.locator("body")).to_contain_text("Your answer was saved")
+    expect(page.locator("#activity-attendees")).to_contain_text("Anna Admin (Accepted)")
+    expect(page.locator('[data-response="accepted"]')).to_have_attribute("aria-pressed", "true")
+    reply = Notification.objects.get(user=organiser, kind="reply")
+    assert reply.title == "Anna Admin accepted: Jahresplanung"

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
-from farley.activities import ical, selectors, services
+from farley.activities import bulk, ical, selectors, services
 from farley.activities.models import Activity, ActivityKind
 from farley.core import sensitive
 from farley.core.apiutil import (
@@ -239,6 +240,23 @@ class CompleteOut(Schema):
     next: ActivityOut | None
 
 
+class BulkIn(Strict):
+    action: str
+    ids: list[int]
+    assignee_id: int | None = None
+    postpone: str | None = None
+    postpone_to: str | None = None
+
+
+class BulkOut(Schema):
+    action: str
+    changed: list[int]
+
+
+class ResponseIn(Strict):
+    response: str
+
+
 class FollowUpIn(Strict):
     type: str
     id: int
@@ -420,6 +438,42 @@ def complete_task(request: HttpRequest, task_id: Id, payload: CompleteIn):
         "task": activity_out(items[0], request.user, titles),
         "next": activity_out(items[1], request.user, titles) if following else None,
     }
+
+
+@router.post(
+    "/tasks/bulk",
+    response={200: BulkOut, **ERRORS},
+    tags=["tasks"],
+    description="Change many tasks at once, all or nothing (at most 200): `action` `reassign` "
+    "(with `assignee_id`), `postpone` (with `postpone` `1d` or `1w` from each task's due date, "
+    "or `date` and `postpone_to` YYYY-MM-DD, keeping each task's time of day) or `complete`. "
+    "If any task cannot be changed (not visible, not yours to change, not open), nothing is "
+    "changed and the 422 answer names each such task by its place in `ids` (`ids.0`, ...).",
+)
+def bulk_tasks(request: HttpRequest, payload: BulkIn):
+    data = _payload(payload)
+    action, ids = data.pop("action"), data.pop("ids")
+    result = bulk.bulk_tasks(actor=request.user, action=action, task_ids=ids, data=data)
+    if not result.ok:
+        raise ValidationFailed(
+            {f"ids.{ids.index(pk)}": messages for pk, messages in result.errors.items()},
+            _("No task was changed."),
+        )
+    return {"action": result.action, "changed": result.changed}
+
+
+@router.post(
+    "/appointments/{appointment_id}/response",
+    response={200: ActivityOut, **ERRORS},
+    tags=["appointments"],
+    description="Your answer to an invitation: `response` `accepted`, `tentative` or "
+    "`declined`. The organiser is notified; an appointment you are not invited to: 422.",
+)
+def respond_to_invitation(request: HttpRequest, appointment_id: Id, payload: ResponseIn):
+    appointment = services.attendee_respond(
+        actor=request.user, activity_id=appointment_id, response=payload.response
+    )
+    return activity_out(selectors.activity_detail(request.user, appointment.pk), request.user)
 
 
 @router.post(

@@ -168,6 +168,8 @@ def _event(activity: Activity) -> icalendar.Event:
         if address:
             entry = icalendar.vCalAddress(f"mailto:{address}")
             entry.params["cn"] = str(person)
+            # RFC 5545 participation status: NEEDS-ACTION, ACCEPTED, TENTATIVE, DECLINED.
+            entry.params["partstat"] = attendee.response.upper().replace("_", "-")
             event.add("attendee", entry, encode=0)
     return event
 

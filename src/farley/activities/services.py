@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from farley.activities import recurrence
 from farley.activities import selectors as activity_selectors
@@ -23,6 +26,7 @@ from farley.activities.models import (
     ActivityLink,
     ActivityStatus,
     Attendee,
+    AttendeeResponse,
     CallDirection,
     CallOutcome,
     Priority,
@@ -30,7 +34,7 @@ from farley.activities.models import (
 from farley.contacts.models import Contact
 from farley.core import entities, history, permissions, search, softdelete, timezones
 from farley.core.errors import NotFound, ValidationFailed
-from farley.core.models import ChangeAction, Team, User
+from farley.core.models import ChangeAction, Notification, Team, User
 from farley.core.validation import Cleaner, check_version
 from farley.core.visibility import visible_records
 
@@ -338,19 +342,47 @@ def _set_links(activity: Activity, related: list[tuple[str, int]]) -> None:
     )
 
 
-def _set_attendees(activity: Activity, attendees: list[tuple[str, int]]) -> None:
+def _set_attendees(activity: Activity, attendees: list[tuple[str, int]], actor: User) -> None:
+    """The appointment's attendees are ``attendees``; users newly invited (but the actor) get a
+    notification (in the same transaction: none if the change fails)."""
     keep = {(("user", a.user_id) if a.user_id else ("contact", a.contact_id)): a
             for a in activity.attendees.all()}  # fmt: skip
     for key, attendee in keep.items():
         if key not in attendees:
             attendee.delete()
+    new = [(kind, pk) for kind, pk in attendees if (kind, pk) not in keep]
     Attendee.objects.bulk_create(
         [
             Attendee(activity=activity, user_id=pk if kind == "user" else None,
                      contact_id=pk if kind == "contact" else None)
-            for kind, pk in attendees if (kind, pk) not in keep
+            for kind, pk in new
         ]
     )  # fmt: skip
+    invited = [pk for kind, pk in new if kind == "user" and pk != actor.pk]
+    if invited:
+        _notify(
+            User.objects.filter(pk__in=invited, is_active=True),
+            Notification.Kind.INVITATION,
+            activity,
+            gettext_lazy("%(name)s invited you: %(title)s"),
+            {"name": str(actor), "title": activity.title},
+        )
+
+
+def _notify(
+    users: Any, kind: str, activity: Activity, message: Any, params: dict[str, str]
+) -> None:
+    """An in-app notification about ``activity`` for each of ``users``, in their language."""
+    url = reverse("activities:detail", args=[activity.pk])
+    notifications = []
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            title = str(message) % params
+        notifications.append(
+            Notification(user=user, kind=kind, title=title[:300], url=url, entity=ENTITY,
+                         object_id=activity.pk)
+        )  # fmt: skip
+    Notification.objects.bulk_create(notifications)
 
 
 # --- create, update ---------------------------------------------------------------------------
@@ -388,7 +420,7 @@ def activity_create(*, actor: User, kind: str, data: dict[str, Any]) -> Activity
             activity.completed_at, activity.completed_by = now, actor
             activity.save(update_fields=["completed_at", "completed_by"])
         _set_links(activity, related)
-        _set_attendees(activity, attendees)
+        _set_attendees(activity, attendees, actor)
         history.record_change(
             entity=ENTITY, object_id=activity.pk, action=ChangeAction.CREATE, actor=actor,
             after=snapshot(activity),
@@ -450,7 +482,7 @@ def activity_update(
         if related is not None:
             _set_links(activity, related)
         if attendees is not None:
-            _set_attendees(activity, attendees)
+            _set_attendees(activity, attendees, actor)
         after = snapshot(activity)
         if history.diff(before, after):
             activity.version += 1
@@ -586,3 +618,53 @@ def activity_restore(*, actor: User, activity_id: int) -> Activity:
         activity_id,
         _index,
     )
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+ANSWERS = (AttendeeResponse.ACCEPTED, AttendeeResponse.TENTATIVE, AttendeeResponse.DECLINED)
+REPLIES = {
+    AttendeeResponse.ACCEPTED: gettext_lazy("%(name)s accepted: %(title)s"),
+    AttendeeResponse.TENTATIVE: gettext_lazy("%(name)s accepted tentatively: %(title)s"),
+    AttendeeResponse.DECLINED: gettext_lazy("%(name)s declined: %(title)s"),
+}
+
+
+def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activity:
+    """The actor's answer to an invitation to an appointment: accepted, tentative or declined.
+    Recorded in the appointment's history; the organiser (its assignee) is notified. Anyone
+    who may see the appointment but is not invited gets a field error, anyone else 404."""
+    c = Cleaner()
+    if response not in ANSWERS:
+        c.add("response", _("Answer accepted, tentative or declined."))
+    c.raise_if_invalid()
+    with transaction.atomic():
+        activity = (
+            activity_selectors.activities_visible_to(actor)
+            .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
+            .select_related("owner")
+            .first()
+        )
+        if activity is None:
+            raise NotFound()
+        attendee = (
+            Attendee.objects.select_for_update().filter(activity=activity, user=actor).first()
+        )
+        if attendee is None:
+            raise ValidationFailed({"response": [_("You are not invited to this appointment.")]})
+        if attendee.response == response:
+            return activity
+        before = {"responses": f"{actor}: {attendee.get_response_display()}"}
+        attendee.response = response
+        attendee.save(update_fields=["response"])
+        history.record_change(
+            entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
+            before=before, after={"responses": f"{actor}: {attendee.get_response_display()}"},
+        )  # fmt: skip
+        organiser = activity.owner
+        if organiser is not None and organiser.pk != actor.pk and organiser.is_active:
+            _notify(
+                [organiser], Notification.Kind.REPLY, activity, REPLIES[response],
+                {"name": str(actor), "title": activity.title},
+            )  # fmt: skip
+    return activity

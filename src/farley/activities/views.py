@@ -28,6 +28,7 @@ from farley.activities.models import (
     Activity,
     ActivityKind,
     ActivityStatus,
+    AttendeeResponse,
     CallDirection,
     CallOutcome,
     Priority,
@@ -188,6 +189,14 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             "related": related_of(request.user, [activity])[activity.pk],
             "may_edit": may_edit,
             "may_delete": may_edit and permissions.can(request.user, "delete", ENTITY),
+            "invitation": next(
+                (a for a in activity.attendees.all() if a.user_id == request.user.pk), None
+            ),
+            "answers": [
+                (AttendeeResponse.ACCEPTED, _("Accept"), "check-lg"),
+                (AttendeeResponse.TENTATIVE, _("Tentative"), "question-lg"),
+                (AttendeeResponse.DECLINED, _("Decline"), "x-lg"),
+            ],
             "duration_minutes": None
             if activity.duration_seconds is None
             else round(activity.duration_seconds / 60),
@@ -201,6 +210,23 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 def activity_delete(request: HttpRequest, activity_id: int) -> HttpResponse:
     services.activity_delete(actor=request.user, activity_id=activity_id)
     messages.success(request, _("The activity was moved to the trash."))
+    return redirect("activities:detail", activity_id)
+
+
+@login_required
+@require_POST
+def activity_respond(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """An invited user's answer to an appointment (accept, tentative, decline)."""
+    try:
+        services.attendee_respond(
+            actor=request.user, activity_id=activity_id, response=request.POST.get("response")
+        )
+    except ValidationFailed as exc:
+        for problems in exc.fields.values():
+            for problem in problems:
+                messages.error(request, problem)
+    else:
+        messages.success(request, _("Your answer was saved; the organiser is notified."))
     return redirect("activities:detail", activity_id)
 
 

@@ -34,6 +34,10 @@ SNAPSHOT_LABELS = {
     "relationships": _("relationships"),
     "attachments": _("files"),
     "lines": _("line items"),
+    "responses": _("answers to the invitation"),
+    "assignee": _("assigned to"),
+    "related": _("about"),
+    "attendees": _("attendees"),
 }
 
 
@@ -150,9 +154,12 @@ def _label(model: type[Model], key: str) -> str:
     if key in SNAPSHOT_LABELS:
         return capfirst(str(SNAPSHOT_LABELS[key]))
     try:
-        return capfirst(str(model._meta.get_field(key).verbose_name))
+        field = model._meta.get_field(key)
     except FieldDoesNotExist:
         return key
+    # A reverse relation has no label of its own: the related model's plural names it.
+    label = getattr(field, "verbose_name", None) or field.related_model._meta.verbose_name_plural
+    return capfirst(str(label))
 
 
 def _custom_lines(

@@ -597,6 +597,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         REMINDER = "reminder", _("Reminder")
         ESCALATION = "escalation", _("Escalation")
+        INVITATION = "invitation", _("Invitation")
+        REPLY = "reply", _("Answer to an invitation")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

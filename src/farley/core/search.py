@@ -170,6 +170,9 @@ def _matching(base, alternatives: list[list[str]], user: User | None, tokens: li
 
 
 def _rare_parts(spelling: str, count: int) -> str:
+    if count > 1 and trigrams.crowded(spelling, count):
+        # Only common trigrams: the phrase (exact) finds far fewer documents to check.
+        return fts_quote(spelling)
     return "(" + " AND ".join(fts_quote(t) for t in trigrams.rarest(spelling, count)) + ")"
 
 

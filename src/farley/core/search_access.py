@@ -7,9 +7,12 @@ lists of documents itself, where testing every match of a common surname against
 team and shares cost a user who sees 1 % of the records a row read per match (at 1,000,000
 contacts: some 4,000 rows for "Schmidt").
 
-The tokens only narrow the search; :func:`farley.core.visibility.visibility_q` still decides
-(a stale token can hide a record from a search until the document is indexed again, never
-show one). PostgreSQL searches with the visibility filter alone.
+On SQLite the tokens are the visibility filter of search, so they are kept in step with what
+:func:`farley.core.visibility.visibility_q` decides: :func:`farley.core.search.index_document`
+writes them with the document (after every change of owner or team) and :func:`refresh`
+after every change of a record's shares (by hand or by a sharing rule); a user's tokens come
+from their role, teams and subordinates at the time of the search. PostgreSQL searches with
+the visibility filter itself.
 
 A token is one trigram, as the index is built with the trigram tokenizer: a letter for its
 kind and the principal's id in two characters of the Unicode Private Use Area, which folded
