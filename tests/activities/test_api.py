@@ -301,9 +301,7 @@ def test_bulk_actions_reassign_postpone_and_complete(sales1, team1):
     response = api.post("/tasks/bulk", {"action": "postpone", "ids": ids, "postpone": "1w"})
     assert response.status_code == 200, response.content
     assert response.json() == {"action": "postpone", "changed": ids}
-    assert {api.get(f"/tasks/{pk}").json()["due_at"] for pk in ids} == {
-        "2026-12-14T10:00:00+01:00"
-    }
+    assert {api.get(f"/tasks/{pk}").json()["due_at"] for pk in ids} == {"2026-12-14T10:00:00+01:00"}
     moved = api.post(
         "/tasks/bulk", {"action": "reassign", "ids": ids[:2], "assignee_id": colleague.pk}
     )

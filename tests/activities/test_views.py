@@ -787,7 +787,9 @@ def test_an_invited_user_answers_on_the_appointment_page(client, sales1, team1):
         "attendees": [{"type": "user", "id": colleague.pk}],
     })  # fmt: skip
     client.force_login(sales1)
-    assert 'id="activity-invitation"' not in client.get(f"/activities/{meeting.pk}/").content.decode()
+    assert (
+        'id="activity-invitation"' not in client.get(f"/activities/{meeting.pk}/").content.decode()
+    )
     client.force_login(colleague)
     page = client.get(f"/activities/{meeting.pk}/").content.decode()
     assert 'id="activity-invitation"' in page
@@ -797,7 +799,7 @@ def test_an_invited_user_answers_on_the_appointment_page(client, sales1, team1):
     page = client.get(response["Location"]).content.decode()
     assert "Your answer was saved" in page
     assert re.search(r'aria-pressed="true" data-response="accepted"', page)
-    assert f"{colleague} <span class=\"text-muted small\">(Accepted)</span>" in page
+    assert f'{colleague} <span class="text-muted small">(Accepted)</span>' in page
     bad = client.post(f"/activities/{meeting.pk}/respond/", {"response": "<script>"}, follow=True)
     assert "Answer accepted, tentative or declined." in bad.content.decode()
     assert meeting.attendees.get().response == "accepted"
