@@ -42,6 +42,18 @@ def test_a_discount_larger_than_the_subtotal_leaves_zero():
     assert (result.net_total, result.tax_total, result.gross_total) == (D("0"), D("0"), D("0"))
 
 
+def test_the_cent_left_over_from_spreading_a_discount_never_makes_a_base_negative():
+    """Three rates of one cent each and a line of nothing at 0 %: a cent of discount used to be
+    handed, as the rounding difference, to the 0 % rate, whose base became -0.01."""
+    lines = [Line(D("1"), D("0.01"), "19"), Line(D("1"), D("0.01"), "7"),
+             Line(D("1"), D("0.01"), "rc"), Line(D("0"), D("5.00"), "0")]  # fmt: skip
+    result = totals(lines, discount_amount=D("0.01"))
+    assert {t.rate: t.base for t in result.taxes} == {
+        "19": D("0.00"), "7": D("0.01"), "rc": D("0.01"), "0": D("0.00"),
+    }  # fmt: skip
+    assert result.net_total == D("0.02")
+
+
 money = st.decimals(min_value=0, max_value=100_000, places=2)
 quantities = st.decimals(min_value=0, max_value=10_000, places=3)
 percents = st.decimals(min_value=0, max_value=100, places=2)

@@ -37,10 +37,10 @@ from farley.contacts.models import (
 )
 from farley.core import history, permissions, richtext, search, sensitive, sharing, softdelete
 from farley.core.customfields import clean_custom_values
-from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, Tag, Team, User
 from farley.core.sequences import next_value
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.core.visibility import is_administrator, team_ids, visibility_scope
 
 MAX_ITEMS = 50
@@ -123,17 +123,6 @@ def _require_edit_of(actor: User, record: Account | Contact) -> None:
     )
     if not editable.filter(pk=record.pk).exists():
         raise Forbidden(_("This record is shared with you to read, not to change."))
-
-
-def _check_version(record: Any, version: Any) -> None:
-    if version in (None, ""):
-        return
-    try:
-        expected = int(version)
-    except (TypeError, ValueError):
-        raise ValidationFailed({"version": [_("Enter a whole number.")]}) from None
-    if expected != record.version:
-        raise Conflict(current_version=record.version)
 
 
 def _reject_unknown(data: dict[str, Any], allowed: list[str], cleaner: Cleaner) -> None:
@@ -525,7 +514,7 @@ def account_update(
         )
         if account is None:
             raise NotFound()
-        _check_version(account, version if version is not None else data.get("version"))
+        check_version(account, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, nested, cleaner = _clean_account(actor, data, account)
         cleaner.raise_if_invalid()
@@ -804,7 +793,7 @@ def contact_update(
         )
         if contact is None:
             raise NotFound()
-        _check_version(contact, version if version is not None else data.get("version"))
+        check_version(contact, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, nested, cleaner = _clean_contact(actor, data, contact)
         cleaner.raise_if_invalid()
@@ -1047,7 +1036,7 @@ def timeline_entry_update(
         if entry is None:
             raise NotFound()
         _require_edit_of(actor, entry.contact or entry.account)
-        _check_version(entry, version if version is not None else data.get("version"))
+        check_version(entry, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, cleaner = _clean_timeline(actor, data, entry)
         cleaner.raise_if_invalid()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from farley.sales.models import TaxRate
 
@@ -65,16 +65,29 @@ def totals(
     bases: dict[str, Decimal] = {}
     for line, amount in zip(lines, amounts, strict=True):
         bases[line.tax_rate] = bases.get(line.tax_rate, Decimal("0")) + amount
-    taxes = []
-    left = discount
     rates = sorted(bases, key=lambda r: (TaxRate.percent(r), r), reverse=True)
-    for index, rate in enumerate(rates):
-        share = left if index == len(rates) - 1 else (
-            cents(discount * bases[rate] / subtotal) if subtotal else Decimal("0")
-        )  # fmt: skip
-        left -= share
-        base = bases[rate] - share
+    shares = _spread(discount, {rate: bases[rate] for rate in rates}, subtotal)
+    taxes = []
+    for rate in rates:
+        base = bases[rate] - shares[rate]
         taxes.append(TaxLine(rate, base, cents(base * TaxRate.percent(rate) / HUNDRED)))
     net_total = subtotal - discount
     tax_total = sum((t.tax for t in taxes), Decimal("0"))
     return Totals(amounts, subtotal, discount, net_total, taxes, tax_total, net_total + tax_total)
+
+
+def _spread(discount: Decimal, bases: dict[str, Decimal], subtotal: Decimal) -> dict[str, Decimal]:
+    """``discount`` in whole cents over ``bases`` in proportion to them (largest remainder):
+    each gets its share rounded down to the cent, and the cents left over go one each to the
+    bases with the largest remainders. The shares add up to the discount and none exceeds its
+    base, so no base turns negative (handing the rounding difference to the last rate did,
+    when that rate's lines came to nothing)."""
+    if not subtotal or not discount:
+        return {rate: Decimal("0") for rate in bases}
+    exact = {rate: discount * base / subtotal for rate, base in bases.items()}
+    shares = {rate: value.quantize(CENT, rounding=ROUND_DOWN) for rate, value in exact.items()}
+    left = int((discount - sum(shares.values(), Decimal("0"))) / CENT)
+    by_remainder = sorted(bases, key=lambda rate: exact[rate] - shares[rate], reverse=True)
+    for rate in by_remainder[:left]:
+        shares[rate] += CENT
+    return shares

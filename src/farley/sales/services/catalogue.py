@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from farley.core import history, permissions
-from farley.core.errors import Conflict, NotFound, ValidationFailed
+from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.sales.models import PriceList, PriceListItem, Product, ProductUnit, TaxRate
 
 PRODUCT_FIELDS = [
@@ -79,17 +79,6 @@ def clean_money(
         c.add(field, _("Enter an amount of at least 0."))
         return None
     return amount
-
-
-def _check_version(record: Any, version: Any) -> None:
-    if version in (None, ""):
-        return
-    try:
-        expected = int(version)
-    except (TypeError, ValueError):
-        raise ValidationFailed({"version": [_("Enter a whole number.")]}) from None
-    if expected != record.version:
-        raise Conflict(current_version=record.version)
 
 
 def _reject_unknown(c: Cleaner, data: dict[str, Any], allowed: list[str]) -> None:
@@ -183,7 +172,7 @@ def product_update(
         product = Product.objects.select_for_update().filter(pk=product_id).first()
         if product is None:
             raise NotFound()
-        _check_version(product, version if version is not None else data.get("version"))
+        check_version(product, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, c = _clean_product(data, product)
         c.raise_if_invalid()
@@ -320,7 +309,7 @@ def price_list_update(
         price_list = PriceList.objects.select_for_update().filter(pk=price_list_id).first()
         if price_list is None:
             raise NotFound()
-        _check_version(price_list, version if version is not None else data.get("version"))
+        check_version(price_list, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, items, c = _clean_price_list(data, price_list)
         c.raise_if_invalid()

@@ -30,7 +30,6 @@ from django.utils.translation import gettext_lazy
 
 from farley.contacts import selectors as contact_selectors
 from farley.contacts.services import (
-    _check_version,
     _clean_list,
     _clean_owner_and_team,
     _reject_unknown,
@@ -39,7 +38,7 @@ from farley.core import history, permissions, search, sensitive, sharing, softde
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.sales import money
 from farley.sales.models import (
     MONEY,
@@ -1129,7 +1128,7 @@ def opportunity_update(
         opportunity = _editable(actor, opportunity_id)
         if not isinstance(data, dict):
             raise ValidationFailed({"": [_("Expected an object.")]})
-        _check_version(opportunity, version if version is not None else data.get("version"))
+        check_version(opportunity, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, nested, cleaner = _clean_opportunity(actor, data, opportunity)
         cleaner.raise_if_invalid()
@@ -1146,7 +1145,7 @@ def opportunity_move(
         raise ValidationFailed({"": [_("Expected an object.")]})
     with transaction.atomic():
         opportunity = _editable(actor, opportunity_id)
-        _check_version(opportunity, version if version is not None else data.get("version"))
+        check_version(opportunity, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         c = Cleaner()
         _reject_unknown(data, MOVE_FIELDS, c)

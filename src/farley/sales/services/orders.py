@@ -16,11 +16,11 @@ from farley.core import history, permissions, search, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.sales import numbering
 from farley.sales.models import Order, OrderLine, OrderStatus, Quote
 from farley.sales.selectors import orders as selectors
-from farley.sales.services.catalogue import _check_version, clean_currency, clean_money
+from farley.sales.services.catalogue import clean_currency, clean_money
 from farley.sales.services.line_items import (
     clean_lines,
     clean_percent,
@@ -261,7 +261,7 @@ def order_update(*, actor: User, order_id: int, data: dict[str, Any], version: A
     line items and prices while it is open. A stale ``version`` is a 409."""
     with transaction.atomic():
         order = _locked(actor, order_id)
-        _check_version(order, version if version is not None else data.get("version"))
+        check_version(order, version if version is not None else data.get("version"))
         data = {k: v for k, v in data.items() if k != "version"}
         values, lines, c = _clean_order(actor, data, order)
         c.raise_if_invalid()

@@ -25,7 +25,7 @@ from farley.core import history, permissions, search, sharing, softdelete
 from farley.core.customfields import clean_custom_values
 from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, User
-from farley.core.validation import Cleaner
+from farley.core.validation import Cleaner, check_version
 from farley.sales import numbering
 from farley.sales.models import (
     Opportunity,
@@ -37,7 +37,7 @@ from farley.sales.models import (
 )
 from farley.sales.selectors import quotes as selectors
 from farley.sales.selectors.catalogue import price_list_for_group
-from farley.sales.services.catalogue import _check_version, clean_currency, clean_money
+from farley.sales.services.catalogue import clean_currency, clean_money
 from farley.sales.services.line_items import (
     clean_lines,
     clean_percent,
@@ -299,7 +299,7 @@ def quote_update(*, actor: User, quote_id: int, data: dict[str, Any], version: A
     """Change a draft; a sent quote is changed by revising it (422 otherwise)."""
     with transaction.atomic():
         quote = _locked(actor, quote_id)
-        _check_version(quote, version if version is not None else data.get("version"))
+        check_version(quote, version if version is not None else data.get("version"))
         if quote.status != QuoteStatus.DRAFT:
             raise _refuse(
                 quote.status,
@@ -342,7 +342,7 @@ def quote_revise(*, actor: User, quote_id: int, version: Any = None) -> Quote:
     number, the next revision and the same content; the old one is kept, superseded."""
     with transaction.atomic():
         old = _locked(actor, quote_id)
-        _check_version(old, version)
+        check_version(old, version)
         if old.status not in (QuoteStatus.SENT, QuoteStatus.REJECTED):
             raise _refuse(old.status, _("Only sent or rejected quotes can be revised."))
         today = timezone.localdate()
@@ -410,7 +410,7 @@ def quote_send(
 
     with transaction.atomic():
         quote = _locked(actor, quote_id)
-        _check_version(quote, version)
+        check_version(quote, version)
         status = selectors.current_status(quote)
         if status not in (QuoteStatus.DRAFT, QuoteStatus.SENT):
             raise _refuse(status, _("Only draft or sent quotes that are still valid can be sent."))
@@ -455,7 +455,7 @@ def quote_accept(*, actor: User, quote_id: int, version: Any = None) -> tuple[Qu
     permissions.require(actor, "create", "order")
     with transaction.atomic():
         quote = _locked(actor, quote_id)
-        _check_version(quote, version)
+        check_version(quote, version)
         status = selectors.current_status(quote)
         if status == QuoteStatus.EXPIRED:
             raise _refuse(
@@ -474,7 +474,7 @@ def quote_reject(*, actor: User, quote_id: int, version: Any = None) -> Quote:
     """The customer declined a sent (or expired) quote."""
     with transaction.atomic():
         quote = _locked(actor, quote_id)
-        _check_version(quote, version)
+        check_version(quote, version)
         if quote.status != QuoteStatus.SENT:
             raise _refuse(quote.status, _("Only sent quotes can be rejected."))
         _set_status(actor, quote, QuoteStatus.REJECTED, decided_at=timezone.now())
