@@ -27,6 +27,7 @@ from farley.core.apiutil import (
 )
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import User
+from farley.core.prefetch import release
 from farley.core.validation import phone_display
 
 router = Router()
@@ -159,11 +160,9 @@ def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, An
     if entity == "contact":
         lookups.append(selectors.active_account_links(request.user))
     prefetch_related_objects(page.items, *lookups)
-    return {
-        "items": [serialize(r, request.user) for r in page.items],
-        "next_cursor": page.next_cursor,
-        "limit": page.limit,
-    }
+    items = [serialize(r, request.user) for r in page.items]
+    release(page.items)
+    return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
 
 LIST_FILTER_DOC = (

@@ -22,6 +22,7 @@ from farley.core.apiutil import (
 )
 from farley.core.errors import NotFound
 from farley.core.models import User
+from farley.core.prefetch import release
 from farley.sales.models import LossReason, Opportunity, Pipeline, Stage
 from farley.sales.selectors import opportunities as selectors
 from farley.sales.services import opportunities as services
@@ -632,11 +633,9 @@ def list_opportunities(request: HttpRequest):
     page = selectors.list_page(request.user, query_params(request), strict=True)
     prefetch_related_objects(page.items, selectors.visible_contact_roles(request.user), "lines")
     selectors.mark_stale(page.items)
-    return {
-        "items": [opportunity_out(o, request.user) for o in page.items],
-        "next_cursor": page.next_cursor,
-        "limit": page.limit,
-    }
+    items = [opportunity_out(o, request.user) for o in page.items]
+    release(page.items)
+    return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
 
 @router.post(

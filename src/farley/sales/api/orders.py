@@ -23,6 +23,7 @@ from farley.core.apiutil import (
     requested_version,
 )
 from farley.core.models import User
+from farley.core.prefetch import release
 from farley.sales.api.quotes import LineOut, QuoteLineIn, line_out
 from farley.sales.models import Order
 from farley.sales.selectors import orders as selectors
@@ -157,8 +158,9 @@ def list_orders(request: HttpRequest):
     queryset = selectors.order_list(request.user, query_params(request), strict=True)
     page = api_page(request, queryset, ["created_at"], descending=True)
     prefetch_related_objects(page.items, "lines")
-    return {"items": [order_out(o, request.user) for o in page.items],
-            "next_cursor": page.next_cursor, "limit": page.limit}  # fmt: skip
+    items = [order_out(o, request.user) for o in page.items]
+    release(page.items)
+    return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS})
