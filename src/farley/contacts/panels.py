@@ -7,9 +7,9 @@ from typing import Any
 from farley.contacts import selectors
 from farley.contacts.models import Account
 from farley.core import permissions, sharing
-from farley.core.models import Team, User
+from farley.core.models import User
 from farley.core.panels import Panel, register
-from farley.core.selectors import users_active
+from farley.core.selectors import team_choices, user_choices
 
 
 def _account_people(user: User, account: Account) -> dict[str, Any]:
@@ -47,8 +47,8 @@ def _sharing(user: User, record: Any) -> dict[str, Any]:
         "entity": entity,
         "shares": list(sharing.shares_of(user, entity, record.pk)),
         "may_share": may_share,
-        "users": users_active().exclude(pk=record.owner_id) if may_share else [],
-        "teams": Team.objects.all() if may_share else [],
+        "users": user_choices(exclude=record.owner_id) if may_share else [],
+        "teams": team_choices() if may_share else [],
     }
 
 

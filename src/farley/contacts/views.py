@@ -120,8 +120,8 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
         "sortable": SORTABLE,
         "statuses": AccountStatus.choices,
         "params": params,
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "countries": country_choices(),
         "saved_views": core_selectors.saved_views_for(request.user, entity),
         "filter_count": sum(
@@ -605,8 +605,8 @@ def _record_form(request: HttpRequest, entity: str, record_id: int | None = None
         ],
         "address_kinds": AddressKind.choices,
         "countries": country_choices(),
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         # Every language the services accept, named in the user's language: an edit never
         # drops a value the form could not show.
         "languages": [

@@ -99,8 +99,8 @@ def _filter_context(request: HttpRequest, filters: selectors.Filters | None) -> 
         "values": values,
         "period_choices": _period_choices(),
         "pipelines": Pipeline.objects.order_by("order", "name"),
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
     }
 
 

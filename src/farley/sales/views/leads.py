@@ -117,8 +117,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "statuses": LeadStatus.choices,
         "sources": LeadSource.choices,
         "params": params,
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "countries": country_choices(),
         "may_rules": permissions.can(request.user, "administer", "opportunity"),
         "filter_count": sum(
@@ -273,8 +273,8 @@ def _form_context(request: HttpRequest, lead: Lead | None) -> dict[str, Any]:
             if k != LeadStatus.CONVERTED or (lead and lead.status == k)
         ],
         "countries": country_choices(),
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
     }
 
 

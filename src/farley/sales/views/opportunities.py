@@ -64,8 +64,8 @@ SORTABLE = {
 def _filter_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "params": request.GET,
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "pipelines": selectors.pipelines(),
         "statuses": selectors.STATUSES,
     }
@@ -131,8 +131,8 @@ def board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
         "query": _board_query(data.params),
         "may_edit": permissions.can(request.user, "edit", ENTITY),
         "loss_reasons": selectors.loss_reasons(active_only=True),
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "pipelines": Pipeline.objects.filter(active=True).order_by("order", "name"),
     }
     return render(request, "sales/opportunities/board.html", context)
@@ -499,8 +499,8 @@ def _opportunity_form(request: HttpRequest, opportunity_id: int | None = None) -
             p for p in selectors.pipelines() if p.active or (deal and p.pk == deal.pipeline_id)
         ],
         "loss_reasons": selectors.loss_reasons(active_only=True),
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "roles": ContactRole.choices,
         "tax_rates": TaxRate.choices,
         "units": ProductUnit.choices,

@@ -149,8 +149,8 @@ def _order_form(request: HttpRequest, order: Order | None) -> HttpResponse:
         "statuses": OrderStatus.choices,
         "units": ProductUnit.choices,
         "tax_rates": TaxRate.choices,
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "definitions": _definitions(request),
         "lines": selectors.order_lines(order) if order and not lines_editable else [],
     }

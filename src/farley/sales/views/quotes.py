@@ -223,8 +223,8 @@ def _quote_form(request: HttpRequest, quote: Quote | None) -> HttpResponse:
         "units": ProductUnit.choices,
         "tax_rates": TaxRate.choices,
         "languages": services.LANGUAGES,
-        "owners": core_selectors.users_active(),
-        "teams": core_selectors.teams_all(),
+        "owners": core_selectors.user_choices(),
+        "teams": core_selectors.team_choices(),
         "definitions": _definitions(request),
     }
     return render(request, "sales/quotes/form.html", context, status=status)
