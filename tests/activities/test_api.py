@@ -370,3 +370,21 @@ def test_an_invited_user_answers_an_invitation(sales1, sales2, team1):
     assert_error(
         Api(sales2).post(f"/appointments/{meeting['id']}/response", {"response": "accepted"}), 404
     )
+
+
+def test_invitations_are_emailed_to_the_invited_contacts(sales1, sales2, mailoutbox):
+    contact = make_contact(sales1, last_name="Muster", emails=[{"address": "m@example.de"}])
+    api = Api(sales1)
+    meeting = api.post("/appointments", {
+        "title": "Vorführung", "start_at": "2026-12-10T10:00",
+        "attendees": [{"type": "contact", "id": contact.pk}],
+    }).json()  # fmt: skip
+    response = api.post(f"/appointments/{meeting['id']}/invitations")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"sent": ["m@example.de"]}
+    assert [m.to for m in mailoutbox] == [["m@example.de"]]
+    assert_error(Api(sales2).post(f"/appointments/{meeting['id']}/invitations"), 404)
+    alone = api.post("/appointments", {"title": "Allein", "start_at": "2026-12-11T10:00"}).json()
+    error = assert_error(api.post(f"/appointments/{alone['id']}/invitations"), 422)
+    assert list(error["fields"]) == ["attendees"]
+    assert len(mailoutbox) == 1

@@ -19,7 +19,7 @@ from farley.activities.models import (
     Attendee,
     AttendeeResponse,
 )
-from farley.core.errors import Conflict, NotFound, ValidationFailed
+from farley.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from farley.core.models import ChangeRecord, SearchDocument
 from tests.factories import make_contact, make_lead, make_opportunity, make_user
 
@@ -1242,3 +1242,59 @@ def test_only_invited_users_answer_and_only_with_a_known_answer(sales1, sales2, 
     with pytest.raises(NotFound):
         services.attendee_respond(actor=sales1, activity_id=to_do.pk, response="accepted")
     assert meeting.attendees.get().response == AttendeeResponse.NEEDS_ACTION
+
+
+def test_invited_contacts_get_the_invitation_by_email_with_an_ics(sales1, mailoutbox):
+    import icalendar
+
+    greta = make_contact(sales1, first_name="Greta", last_name="Muster", language="de",
+                         emails=[{"address": "greta@example.de"}])  # fmt: skip
+    no_mail = make_contact(sales1, last_name="Ohnemail")
+    meeting = appointment(sales1, location="Halle 7", attendees=[
+        {"type": "contact", "id": greta.pk}, {"type": "contact", "id": no_mail.pk}])  # fmt: skip
+    assert services.contacts_invite(actor=sales1, activity_id=meeting.pk) == ["greta@example.de"]
+    (message,) = mailoutbox
+    assert message.to == ["greta@example.de"]
+    assert message.subject == "Einladung: Termin beim Kunden"
+    assert "Halle 7" in message.body
+    filename, content, mimetype = message.attachments[0]
+    assert filename == "invitation.ics"
+    assert mimetype.startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(content)
+    assert str(calendar["method"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["organizer"]) == f"mailto:{sales1.email}"
+    assert "/activities/" not in event.to_ical().decode()  # no link into Farley for outsiders
+    last = (
+        ChangeRecord.objects.filter(entity="activity", object_id=meeting.pk).order_by("pk").last()
+    )
+    assert last.changes == {"invitations": [None, "greta@example.de"]}
+
+
+def test_no_invitation_without_a_contact_with_email_or_the_right_to_change(sales1, team1):
+    colleague = make_user("sales", team1)
+    meeting = appointment(sales1, attendees=[{"type": "user", "id": colleague.pk}])
+    with pytest.raises(ValidationFailed) as exc:
+        services.contacts_invite(actor=sales1, activity_id=meeting.pk)
+    assert "attendees" in exc.value.fields
+    reader = make_user("read_only")
+    with pytest.raises(Exception) as denied:
+        services.contacts_invite(actor=reader, activity_id=meeting.pk)
+    assert type(denied.value).__name__ in ("Forbidden", "NotFound")
+
+
+def test_an_unreachable_mail_server_sends_nothing_and_records_nothing(sales1, settings):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    contact = make_contact(sales1, last_name="Muster", emails=[{"address": "m@example.de"}])
+    meeting = appointment(sales1, attendees=[{"type": "contact", "id": contact.pk}])
+    before = history(meeting)
+    with pytest.raises(ServiceError) as exc:
+        services.contacts_invite(actor=sales1, activity_id=meeting.pk)
+    assert "nothing was sent" in exc.value.message
+    assert history(meeting) == before

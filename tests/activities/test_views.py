@@ -803,3 +803,17 @@ def test_an_invited_user_answers_on_the_appointment_page(client, sales1, team1):
     bad = client.post(f"/activities/{meeting.pk}/respond/", {"response": "<script>"}, follow=True)
     assert "Answer accepted, tentative or declined." in bad.content.decode()
     assert meeting.attendees.get().response == "accepted"
+
+
+def test_the_invitation_is_emailed_from_the_appointment_page(client, sales1, mailoutbox):
+    contact = make_contact(sales1, last_name="Muster", emails=[{"address": "m@example.de"}])
+    meeting = services.activity_create(actor=sales1, kind="appointment", data={
+        "title": "Vorführung", "start_at": local_day(2),
+        "attendees": [{"type": "contact", "id": contact.pk}],
+    })  # fmt: skip
+    client.force_login(sales1)
+    page = client.get(f"/activities/{meeting.pk}/").content.decode()
+    assert 'id="activity-send-invitations"' in page
+    response = client.post(f"/activities/{meeting.pk}/invite/", follow=True)
+    assert "Invitation sent to m@example.de." in response.content.decode()
+    assert [m.to for m in mailoutbox] == [["m@example.de"]]

@@ -79,3 +79,17 @@ def test_an_invitation_on_the_bell_is_accepted_and_the_organiser_told(page, admi
     expect(page.locator('[data-response="accepted"]')).to_have_attribute("aria-pressed", "true")
     reply = Notification.objects.get(user=organiser, kind="reply")
     assert reply.title == "Anna Admin accepted: Jahresplanung"
+
+
+def test_the_invitation_is_emailed_to_the_invited_contact(page, admin_login, mailoutbox):
+    from farley.contacts.services import contact_create
+
+    contact = contact_create(actor=admin_login, data={
+        "first_name": "Greta", "last_name": "Muster", "emails": [{"address": "greta@example.de"}]})  # fmt: skip
+    meeting = services.activity_create(actor=admin_login, kind="appointment", data={
+        "title": "Vorführung", "start_at": "2026-12-10T10:00",
+        "attendees": [{"type": "contact", "id": contact.pk}]})  # fmt: skip
+    page.goto(page.base_url + f"/activities/{meeting.pk}/")
+    page.get_by_role("button", name="Email the invitation to the contacts").click()
+    expect(page.locator("body")).to_contain_text("Invitation sent to greta@example.de.")
+    assert [m.to for m in mailoutbox] == [["greta@example.de"]]

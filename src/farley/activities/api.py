@@ -257,6 +257,10 @@ class ResponseIn(Strict):
     response: str
 
 
+class InvitationsOut(Schema):
+    sent: list[str]
+
+
 class FollowUpIn(Strict):
     type: str
     id: int
@@ -474,6 +478,18 @@ def respond_to_invitation(request: HttpRequest, appointment_id: Id, payload: Res
         actor=request.user, activity_id=appointment_id, response=payload.response
     )
     return activity_out(selectors.activity_detail(request.user, appointment.pk), request.user)
+
+
+@router.post(
+    "/appointments/{appointment_id}/invitations",
+    response={200: InvitationsOut, **ERRORS},
+    tags=["appointments"],
+    description="Email an invitation (.ics, METHOD:REQUEST) to every invited contact with an "
+    "email address; answers the addresses. None to send to: 422 `attendees`.",
+)
+def send_invitations(request: HttpRequest, appointment_id: Id):
+    sent = services.contacts_invite(actor=request.user, activity_id=appointment_id)
+    return {"sent": sent}
 
 
 @router.post(

@@ -134,16 +134,24 @@ def _uid(activity: Activity) -> str:
     return activity.ical_uid or f"farley-activity-{activity.pk}@farley"
 
 
-def _event(activity: Activity) -> icalendar.Event:
+def _event(activity: Activity, *, external: bool = False) -> icalendar.Event:
+    """The VEVENT of ``activity``; ``external``: for people outside Farley (invited contacts),
+    without the link to its page in Farley."""
     event = icalendar.Event()
     event.add("uid", _uid(activity))
     event.add("dtstamp", activity.updated_at)
     event.add("sequence", activity.version)
     event.add("summary", activity.title)
-    link = settings.FARLEY_BASE_URL + reverse("activities:detail", args=[activity.pk])
+    link = (
+        ""
+        if external
+        else settings.FARLEY_BASE_URL + reverse("activities:detail", args=[activity.pk])
+    )
     description = "\n\n".join(p for p in [activity.description, link] if p)
-    event.add("description", description)
-    event.add("url", activity.video_url or link)
+    if description:
+        event.add("description", description)
+    if activity.video_url or link:
+        event.add("url", activity.video_url or link)
     if activity.kind == ActivityKind.TASK:
         event.add("dtstart", activity.due_at)
         event.add("dtend", activity.due_at + dt.timedelta(minutes=TASK_MINUTES))
@@ -182,6 +190,22 @@ def calendar_bytes(activities: list[Activity], name: str) -> bytes:
     calendar.add("x-wr-calname", name)
     for activity in activities:
         calendar.add_component(_event(activity))
+    return calendar.to_ical()
+
+
+def invitation_bytes(activity: Activity) -> bytes:
+    """An invitation to ``activity`` (METHOD:REQUEST) as mail programs answer it, for its
+    invited contacts: organised by its assignee."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = _event(activity, external=True)
+    if activity.owner is not None and activity.owner.email:
+        organiser = icalendar.vCalAddress(f"mailto:{activity.owner.email}")
+        organiser.params["cn"] = str(activity.owner)
+        event.add("organizer", organiser, encode=0)
+    calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,7 +33,7 @@ from farley.activities.models import (
 )
 from farley.contacts.models import Contact
 from farley.core import entities, history, permissions, search, softdelete, timezones
-from farley.core.errors import NotFound, ValidationFailed
+from farley.core.errors import NotFound, ServiceError, ValidationFailed
 from farley.core.models import ChangeAction, Notification, Team, User
 from farley.core.validation import Cleaner, check_version
 from farley.core.visibility import visible_records
@@ -668,3 +668,60 @@ def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activit
                 {"name": str(actor), "title": activity.title},
             )  # fmt: skip
     return activity
+
+
+def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
+    """Email an invitation (an .ics attachment with METHOD:REQUEST, which mail programs show
+    with Accept and Decline) to every contact invited to the appointment who has an email
+    address; the addresses it went to. Recorded in the appointment's history. Needs the right
+    to change the appointment; a mail server that cannot be reached is an error and the
+    history records nothing."""
+    from django.core import mail
+
+    from farley.activities import ical
+
+    permissions.require(actor, "edit", ENTITY)
+    with transaction.atomic():
+        activity = _for_edit(actor, activity_id, ActivityKind.APPOINTMENT)
+        invited = [
+            a.contact
+            for a in activity.attendees.select_related("contact").filter(contact__isnull=False)
+            if a.contact.primary_email and a.contact.deleted_at is None
+        ]
+        if not invited:
+            raise ValidationFailed({"attendees": [_("No invited contact has an email address.")]})
+        attachment = ical.invitation_bytes(activity)
+        when = timezone.localtime(activity.start_at, timezones.zone(actor))
+        messages = []
+        for contact in invited:
+            with translation.override(contact.language or settings.LANGUAGE_CODE):
+                body = _("You are invited: %(title)s, %(when)s.") % {
+                    "title": activity.title,
+                    "when": formats.date_format(
+                        when, "SHORT_DATE_FORMAT" if activity.all_day else "SHORT_DATETIME_FORMAT"
+                    ),
+                }
+                if activity.location:
+                    body += "\n" + _("Location: %(place)s") % {"place": activity.location}
+                if activity.video_url:
+                    body += "\n" + activity.video_url
+                subject = _("Invitation: %(title)s") % {"title": activity.title}
+            message = mail.EmailMessage(
+                subject=subject[:200], body=body, to=[contact.primary_email],
+                reply_to=[activity.owner.email] if activity.owner and activity.owner.email else None,
+            )  # fmt: skip
+            message.attach("invitation.ics", attachment, "text/calendar; method=REQUEST")
+            messages.append(message)
+        addresses = [contact.primary_email for contact in invited]
+        history.record_change(
+            entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
+            before={"invitations": None}, after={"invitations": ", ".join(addresses)},
+        )  # fmt: skip
+        try:
+            with mail.get_connection() as smtp:
+                smtp.send_messages(messages)
+        except OSError as exc:
+            raise ServiceError(
+                _("The mail server could not be reached; nothing was sent.")
+            ) from exc
+    return addresses

@@ -14,6 +14,7 @@ urlpatterns = [
     path("activities/<int:activity_id>/", views.activity_detail, name="detail"),
     path("activities/<int:activity_id>/edit/", views.activity_edit, name="edit"),
     path("activities/<int:activity_id>/respond/", views.activity_respond, name="respond"),
+    path("activities/<int:activity_id>/invite/", views.activity_invite, name="invite"),
     path("activities/<int:task_id>/complete/", views.task_complete, name="complete"),
     path("activities/<int:activity_id>/delete/", views.activity_delete, name="delete"),
     path("activities/<int:activity_id>/restore/", views.activity_restore, name="restore"),

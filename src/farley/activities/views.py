@@ -189,6 +189,9 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             "related": related_of(request.user, [activity])[activity.pk],
             "may_edit": may_edit,
             "may_delete": may_edit and permissions.can(request.user, "delete", ENTITY),
+            "invited_contacts": [
+                a.contact for a in activity.attendees.all() if a.contact_id is not None
+            ],
             "invitation": next(
                 (a for a in activity.attendees.all() if a.user_id == request.user.pk), None
             ),
@@ -227,6 +230,27 @@ def activity_respond(request: HttpRequest, activity_id: int) -> HttpResponse:
                 messages.error(request, problem)
     else:
         messages.success(request, _("Your answer was saved; the organiser is notified."))
+    return redirect("activities:detail", activity_id)
+
+
+@login_required
+@require_POST
+def activity_invite(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """Email the invitation to the appointment's invited contacts."""
+    try:
+        sent = services.contacts_invite(actor=request.user, activity_id=activity_id)
+    except ValidationFailed as exc:
+        for problems in exc.fields.values():
+            for problem in problems:
+                messages.error(request, problem)
+    except (Forbidden, NotFound):
+        raise
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Invitation sent to %(addresses)s.") % {"addresses": ", ".join(sent)}
+        )
     return redirect("activities:detail", activity_id)
 
 

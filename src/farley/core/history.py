@@ -38,6 +38,7 @@ SNAPSHOT_LABELS = {
     "assignee": _("assigned to"),
     "related": _("about"),
     "attendees": _("attendees"),
+    "invitations": _("invitations sent"),
 }
 
 
