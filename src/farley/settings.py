@@ -83,7 +83,8 @@ WSGI_APPLICATION = "farley.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "farley.web.templating.DjangoTemplates",
+        "NAME": "django",
         # FARLEY_TEMPLATE_DIR: operators' own templates (e.g. sales/quotes/pdf.html) win.
         "DIRS": [d for d in [os.environ.get("FARLEY_TEMPLATE_DIR", "")] if d],
         "APP_DIRS": True,

@@ -40,6 +40,7 @@ from farley.core import audit, customfields, panels, permissions, sensitive, tim
 from farley.core import selectors as core_selectors
 from farley.core import services as core_services
 from farley.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from farley.core.prefetch import release
 from farley.core.validation import country_choices, language_name
 from farley.web.formdata import custom_values, rows, simple
 
@@ -133,7 +134,9 @@ def _record_list(request: HttpRequest, entity: str) -> HttpResponse:
         if request.headers.get("HX-Request") == "true" and request.GET.get("partial")
         else "contacts/list.html"
     )
-    return render(request, template, context)
+    response = render(request, template, context)
+    release(page.items)
+    return response
 
 
 @login_required
