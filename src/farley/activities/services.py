@@ -673,55 +673,68 @@ def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activit
 def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
     """Email an invitation (an .ics attachment with METHOD:REQUEST, which mail programs show
     with Accept and Decline) to every contact invited to the appointment who has an email
-    address; the addresses it went to. Recorded in the appointment's history. Needs the right
-    to change the appointment; a mail server that cannot be reached is an error and the
-    history records nothing."""
+    address; the addresses it went to. Recorded in the appointment's history once sent. Needs
+    the right to change the appointment; a mail server that cannot be reached is an error and
+    nothing is recorded. The mails go out outside any transaction: SQLite has one writer, and
+    a slow mail server must not hold it."""
     from django.core import mail
 
     from farley.activities import ical
 
     permissions.require(actor, "edit", ENTITY)
-    with transaction.atomic():
-        activity = _for_edit(actor, activity_id, ActivityKind.APPOINTMENT)
-        invited = [
-            a.contact
-            for a in activity.attendees.select_related("contact").filter(contact__isnull=False)
-            if a.contact.primary_email and a.contact.deleted_at is None
-        ]
-        if not invited:
-            raise ValidationFailed({"attendees": [_("No invited contact has an email address.")]})
-        attachment = ical.invitation_bytes(activity)
-        when = timezone.localtime(activity.start_at, timezones.zone(actor))
-        messages = []
-        for contact in invited:
-            with translation.override(contact.language or settings.LANGUAGE_CODE):
-                body = _("You are invited: %(title)s, %(when)s.") % {
-                    "title": activity.title,
-                    "when": formats.date_format(
-                        when, "SHORT_DATE_FORMAT" if activity.all_day else "SHORT_DATETIME_FORMAT"
-                    ),
-                }
-                if activity.location:
-                    body += "\n" + _("Location: %(place)s") % {"place": activity.location}
-                if activity.video_url:
-                    body += "\n" + activity.video_url
-                subject = _("Invitation: %(title)s") % {"title": activity.title}
-            message = mail.EmailMessage(
-                subject=subject[:200], body=body, to=[contact.primary_email],
-                reply_to=[activity.owner.email] if activity.owner and activity.owner.email else None,
-            )  # fmt: skip
-            message.attach("invitation.ics", attachment, "text/calendar; method=REQUEST")
-            messages.append(message)
-        addresses = [contact.primary_email for contact in invited]
-        history.record_change(
-            entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
-            before={"invitations": None}, after={"invitations": ", ".join(addresses)},
-        )  # fmt: skip
-        try:
-            with mail.get_connection() as smtp:
-                smtp.send_messages(messages)
-        except OSError as exc:
-            raise ServiceError(
-                _("The mail server could not be reached; nothing was sent.")
-            ) from exc
+    activity = (
+        activity_selectors.activities_visible_to(actor, for_edit=True)
+        .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
+        .select_related("owner")
+        .first()
+    )
+    if activity is None:
+        raise NotFound()
+    invited = [
+        a.contact
+        for a in activity.attendees.select_related("contact").filter(contact__isnull=False)
+        if a.contact.primary_email and a.contact.deleted_at is None
+    ]
+    if not invited:
+        raise ValidationFailed({"attendees": [_("No invited contact has an email address.")]})
+    messages = [_invitation_mail(actor, activity, contact) for contact in invited]
+    attachment = ical.invitation_bytes(activity)
+    for message in messages:
+        message.attach("invitation.ics", attachment, "text/calendar; method=REQUEST")
+    try:
+        with mail.get_connection() as smtp:
+            smtp.send_messages(messages)
+    except OSError as exc:
+        raise ServiceError(_("The mail server could not be reached; nothing was sent.")) from exc
+    addresses = [contact.primary_email for contact in invited]
+    history.record_change(
+        entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
+        before={"invitations": None}, after={"invitations": ", ".join(addresses)},
+    )  # fmt: skip
     return addresses
+
+
+def _invitation_mail(actor: User, activity: Activity, contact: Contact) -> Any:
+    """The invitation to ``activity`` for ``contact``, in the contact's language."""
+    from django.core import mail
+
+    when = timezone.localtime(activity.start_at, timezones.zone(actor))
+    with translation.override(contact.language or settings.LANGUAGE_CODE):
+        lines = [
+            _("You are invited: %(title)s, %(when)s.") % {
+                "title": activity.title,
+                "when": formats.date_format(
+                    when, "SHORT_DATE_FORMAT" if activity.all_day else "SHORT_DATETIME_FORMAT"
+                ),
+            }
+        ]  # fmt: skip
+        if activity.location:
+            lines.append(_("Location: %(place)s") % {"place": activity.location})
+        if activity.video_url:
+            lines.append(activity.video_url)
+        subject = _("Invitation: %(title)s") % {"title": activity.title}
+    organiser = activity.owner.email if activity.owner and activity.owner.email else None
+    return mail.EmailMessage(
+        subject=subject[:200], body="\n".join(lines), to=[contact.primary_email],
+        reply_to=[organiser] if organiser else None,
+    )  # fmt: skip
