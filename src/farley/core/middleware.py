@@ -3,6 +3,7 @@ the installation's."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -20,15 +21,15 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         language = getattr(user, "language", "") if user and user.is_authenticated else ""
         if language:
-            translation.activate(language)
             request.LANGUAGE_CODE = language
         if user is not None and user.is_authenticated:
             timezones.activate(user)
+        # The thread serves other users next: their language and zone must not stay on (an API
+        # request activates its user's when its token is checked).
         try:
-            response = self.get_response(request)
+            with translation.override(language) if language else contextlib.nullcontext():
+                response = self.get_response(request)
         finally:
-            # The thread serves other users next (an API request activates its user's zone
-            # when its token is checked).
             timezone.deactivate()
         if language:
             response.headers.setdefault("Content-Language", language)
