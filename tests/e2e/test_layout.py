@@ -3,6 +3,8 @@ German), tables scroll inside their cards, and the global search works with the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -56,6 +58,9 @@ def test_header_menu_collapses_below_1200_and_opens(page, admin_login):
     user_menu = page.locator(".farley-nav .dropdown-toggle")
     expect(user_menu).to_be_hidden()
     page.locator(".farley-nav .navbar-toggler").click()
+    # Wait for the menu's opening transition to end: a click on the user menu while it
+    # still runs was sometimes lost.
+    expect(page.locator("#nav")).to_have_class(re.compile(r"\bshow\b"))
     expect(user_menu).to_be_visible()
     user_menu.click()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
