@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -677,8 +678,6 @@ def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
     the right to change the appointment; a mail server that cannot be reached is an error and
     nothing is recorded. The mails go out outside any transaction: SQLite has one writer, and
     a slow mail server must not hold it."""
-    from django.core import mail
-
     from farley.activities import ical
 
     permissions.require(actor, "edit", ENTITY)
@@ -716,8 +715,6 @@ def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
 
 def _invitation_mail(actor: User, activity: Activity, contact: Contact) -> Any:
     """The invitation to ``activity`` for ``contact``, in the contact's language."""
-    from django.core import mail
-
     when = timezone.localtime(activity.start_at, timezones.zone(actor))
     with translation.override(contact.language or settings.LANGUAGE_CODE):
         lines = [

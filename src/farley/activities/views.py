@@ -216,6 +216,14 @@ def activity_delete(request: HttpRequest, activity_id: int) -> HttpResponse:
     return redirect("activities:detail", activity_id)
 
 
+def _flash_error(request: HttpRequest, exc: ServiceError) -> None:
+    """A refused action of a button on the page, as messages above it: each field's problem,
+    or the error's message."""
+    problems = [problem for field in exc.fields.values() for problem in field]
+    for problem in problems or [exc.message]:
+        messages.error(request, problem)
+
+
 @login_required
 @require_POST
 def activity_respond(request: HttpRequest, activity_id: int) -> HttpResponse:
@@ -225,9 +233,7 @@ def activity_respond(request: HttpRequest, activity_id: int) -> HttpResponse:
             actor=request.user, activity_id=activity_id, response=request.POST.get("response")
         )
     except ValidationFailed as exc:
-        for problems in exc.fields.values():
-            for problem in problems:
-                messages.error(request, problem)
+        _flash_error(request, exc)
     else:
         messages.success(request, _("Your answer was saved; the organiser is notified."))
     return redirect("activities:detail", activity_id)
@@ -239,14 +245,10 @@ def activity_invite(request: HttpRequest, activity_id: int) -> HttpResponse:
     """Email the invitation to the appointment's invited contacts."""
     try:
         sent = services.contacts_invite(actor=request.user, activity_id=activity_id)
-    except ValidationFailed as exc:
-        for problems in exc.fields.values():
-            for problem in problems:
-                messages.error(request, problem)
     except (Forbidden, NotFound):
         raise
     except ServiceError as exc:
-        messages.error(request, exc.message)
+        _flash_error(request, exc)
     else:
         messages.success(
             request, _("Invitation sent to %(addresses)s.") % {"addresses": ", ".join(sent)}
