@@ -477,6 +477,37 @@ def _shares(
         )
 
 
+def _shared_addresses(db: sqlite3.Connection) -> None:
+    """The copies of the shared records' addresses per share (what
+    :func:`farley.contacts.shared_addresses.refresh` writes), made by SQLite."""
+    db.create_function("bench_casefold", 1, str.casefold, deterministic=True)
+    for entity in ("account", "contact"):
+        db.execute(
+            "INSERT INTO contacts_sharedaddress (share_id, entity, object_id, user_id, team_id, "
+            "postal_code, city, country) SELECT s.id, s.entity, s.object_id, s.user_id, "
+            "s.team_id, upper(a.postal_code), substr(bench_casefold(a.city), 1, 100), a.country "
+            f"FROM core_recordshare s JOIN contacts_postaladdress a ON a.{entity}_id = s.object_id "
+            "WHERE s.entity = ? ORDER BY s.id",
+            [entity],
+        )
+
+
+def _check_shared_addresses() -> None:
+    """The copies made by SQL are those :func:`shared_addresses.refresh` makes."""
+    from farley.contacts import shared_addresses
+    from farley.contacts.models import SharedAddress
+    from farley.core.models import RecordShare
+
+    columns = ("share_id", "entity", "object_id", "user_id", "team_id", "postal_code", "city",
+               "country")  # fmt: skip
+    made = sorted(SharedAddress.objects.values_list(*columns))
+    for entity in shared_addresses.ENTITIES:
+        ids = RecordShare.objects.filter(entity=entity).values_list("object_id", flat=True)
+        shared_addresses.refresh(entity, list(ids))
+    if made != sorted(SharedAddress.objects.values_list(*columns)) or not made:
+        raise RuntimeError(f"the copies of shared addresses differ ({len(made)} made by SQL)")
+
+
 def _check_access_column(db: sqlite3.Connection, size: int) -> None:
     """The access tokens of every document (up to 20,000 contacts) or of a sample of shared
     and unshared ones are those :mod:`farley.core.search_access` writes."""
@@ -852,6 +883,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     t = time.perf_counter()
     db.execute("BEGIN")
     _shares(db, tables["share"], owners, rules, now_s)
+    _shared_addresses(db)
     db.execute("COMMIT")
     shared: dict[int, list[tuple[int | None, int | None]]] = {}
     first_contact_document = n_accounts  # search documents: accounts 1..A, then contacts
@@ -1015,6 +1047,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
             have = set(RecordShare.objects.filter(rule=rule).values_list("object_id", flat=True))
             if want != have or not want:
                 raise RuntimeError(f"rule {rule.name}: {len(have)} shares, {len(want)} matches")
+        _check_shared_addresses()
     return {
         "size": size, "migrate_s": migrate_s, "seed_s": seed_s, "phases": phases, "counts": counts,
         "surnames": sorted(surnames)[:20], "db_bytes": db_path.stat().st_size,

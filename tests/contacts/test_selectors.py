@@ -594,7 +594,9 @@ def union(request, monkeypatch):
 @pytest.mark.parametrize(
     "params",
     [{}, {"postal_code": "10"}, {"postal_code": "28"}, {"city": "Bremen", "tag": "vip"},
-     {"q": "e", "postal_code_from": "10000", "postal_code_to": "19999"}, {"owner": "1"}],
+     {"q": "e", "postal_code_from": "10000", "postal_code_to": "19999"}, {"owner": "1"},
+     {"city": "bremen"}, {"postal_code": "281", "country": "DE"}, {"postal_code_to": "2819"},
+     {"postal_code": "28", "tag": "VIP"}],
 )  # fmt: skip
 def test_a_restricted_users_pages_are_the_visible_filtered_list(
     territory, sales1, params, sort, union

@@ -22,6 +22,12 @@ def _restore_contact(**kwargs):
     return contact_restore(**kwargs)
 
 
+def _shares_changed(entity: str, object_ids: list[int]) -> None:
+    from farley.contacts import shared_addresses
+
+    shared_addresses.refresh(entity, object_ids)
+
+
 RULE_FILTERS = (
     ("country", _("Country")),
     ("postal_code", _("Postal code starts with")),
@@ -41,6 +47,7 @@ ACCOUNT = register(
         restore=_restore_account,
         filter_q=partial(criteria_q, "account"),
         rule_filters=RULE_FILTERS,
+        shares_changed=partial(_shares_changed, "account"),
         ui_paths=("/accounts/{id}/", "/accounts/{id}/edit/", "/accounts/{id}/?partial=timeline"),
         api_path="/api/v1/accounts",
     )
@@ -55,6 +62,7 @@ CONTACT = register(
         restore=_restore_contact,
         filter_q=partial(criteria_q, "contact"),
         rule_filters=RULE_FILTERS,
+        shares_changed=partial(_shares_changed, "contact"),
         ui_paths=(
             "/contacts/{id}/",
             "/contacts/{id}/edit/",

@@ -497,3 +497,44 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class SharedAddress(models.Model):
+    """Where an account or contact shared with a user or a team is: a copy of each of its
+    addresses' postal code, city and country per share (:class:`RecordShare`).
+
+    A restricted user's list filtered by place then finds the records shared with them in one
+    range of an index of this table, where testing the filter on the addresses of every shared
+    record cost an index probe each (a territory rule shares thousands with a team). It only
+    narrows: the list still tests the share itself and the addresses, so a copy that is not
+    up to date could hide a record but never show one. Kept by
+    :mod:`farley.contacts.shared_addresses` whenever the shares or the addresses change."""
+
+    share = models.ForeignKey(
+        "core.RecordShare", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    entity = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    # The share's principal, copied: the indexes begin with it.
+    user_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    city = models.CharField(max_length=100, blank=True)  # casefolded
+    country = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["share"], name="shared_address_share_idx"),
+            models.Index(fields=["entity", "object_id"], name="shared_address_record_idx"),
+            models.Index(
+                fields=["entity", "team_id", "postal_code"], name="shared_address_team_plz_idx"
+            ),
+            models.Index(
+                fields=["entity", "user_id", "postal_code"], name="shared_address_user_plz_idx"
+            ),
+            models.Index(fields=["entity", "team_id", "city"], name="shared_address_team_city_idx"),
+            models.Index(fields=["entity", "user_id", "city"], name="shared_address_user_city_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.object_id}: {self.postal_code} {self.city}".strip()

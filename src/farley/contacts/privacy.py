@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from farley.contacts import selectors
+from farley.contacts import selectors, shared_addresses
 from farley.contacts.models import Contact, Relationship, TimelineEntry
 from farley.core import audit, history, permissions, search
 from farley.core.errors import Forbidden, NotFound
@@ -247,6 +247,7 @@ def erase(*, actor: User | None, contact_id: int) -> Contact:
         contact.emails.all().delete()
         contact.phones.all().delete()
         contact.addresses.all().delete()
+        shared_addresses.refresh("contact", [contact.pk])
         for field in ("salutation", "academic_title", "job_title", "department", "language",
                       "preferred_channel", "description", "primary_email", "primary_phone",
                       "postal_code", "city", "first_name"):  # fmt: skip

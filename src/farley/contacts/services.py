@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from farley.contacts import selectors
+from farley.contacts import selectors, shared_addresses
 from farley.contacts.models import (
     Account,
     AccountStatus,
@@ -325,6 +325,7 @@ def _replace_children(
             PostalAddress(**{parent_field: record}, position=i, **a)
             for i, a in enumerate(addresses)
         )
+        shared_addresses.refresh(parent_field, [record.pk])
         first = addresses[0] if addresses else {}
         record.postal_code = first.get("postal_code", "")
         record.city = first.get("city", "")

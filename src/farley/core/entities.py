@@ -26,6 +26,9 @@ class Entity:
     filter_q: Callable[[dict[str, Any]], Any] | None = None
     # The filters a sharing rule may use, as (name, label) pairs.
     rule_filters: tuple[tuple[str, Any], ...] = ()
+    # Called with the ids of records whose shares changed (by hand or by a rule), for what the
+    # entity keeps per share.
+    shares_changed: Callable[[list[int]], None] | None = None
     # Where the entity can be reached, for the security test suite (which attacks every
     # registered entity on every path): pages with "{id}", and the API collection.
     ui_paths: tuple[str, ...] = ()

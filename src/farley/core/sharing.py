@@ -9,6 +9,7 @@ reading needs one indexed lookup (:func:`farley.core.visibility.shares_q`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +21,15 @@ from farley.core.errors import Forbidden, NotFound, ValidationFailed
 from farley.core.models import ChangeAction, RecordShare, SharingRule, Team, User
 from farley.core.validation import Cleaner
 from farley.core.visibility import visible_records
+
+
+def _shares_changed(entity: str, object_ids: Iterable[int]) -> None:
+    """After the shares of these records changed: their search documents' access tokens and
+    what the entity keeps per share."""
+    ids = list(object_ids)
+    search_access.refresh(entity, ids)
+    if hook := entities.get(entity).shares_changed:
+        hook(ids)
 
 
 def _record(
@@ -93,7 +103,7 @@ def share_create(*, actor: User, entity: str, object_id: int, data: dict[str, An
             before={"shared_with": None if created else f"{target} ({_access(not can_edit)})"},
             after={"shared_with": f"{target} ({_access(can_edit)})"},
         )
-        search_access.refresh(entity, [object_id])
+        _shares_changed(entity, [object_id])
     return share
 
 
@@ -120,7 +130,7 @@ def share_delete(*, actor: User, share_id: int) -> None:
             after={"shared_with": None},
         )
         share.delete()
-        search_access.refresh(share.entity, [share.object_id])
+        _shares_changed(share.entity, [share.object_id])
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -240,7 +250,7 @@ def rule_delete(*, actor: User, rule_id: int) -> None:
         )  # fmt: skip
         shared = list(RecordShare.objects.filter(rule=rule).values_list("object_id", flat=True))
         rule.delete()  # its shares go with it (cascade)
-        search_access.refresh(rule.entity, shared)
+        _shares_changed(rule.entity, shared)
 
 
 def rebuild_rule(rule: SharingRule) -> int:
@@ -258,7 +268,7 @@ def rebuild_rule(rule: SharingRule) -> int:
     ]
     RecordShare.objects.bulk_create(shares, batch_size=5000)
     shared_now = {share.object_id for share in shares}
-    search_access.refresh(rule.entity, shared_before | shared_now)
+    _shares_changed(rule.entity, shared_before | shared_now)
     return len(shares)
 
 
@@ -290,4 +300,4 @@ def apply_rules(entity: str, record: Any) -> None:
             existing.delete()
             changed = True
     if changed:
-        search_access.refresh(entity, [record.pk])
+        _shares_changed(entity, [record.pk])

@@ -12,13 +12,16 @@ owner/team columns and the same shares.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection
 from django.db.models import BooleanField, Expression, F, OuterRef, Q, QuerySet, Value
 
 from farley.core.models import Role, User, Visibility
 from farley.core.sqlparts import Condition
+
+# Narrows a principal's shares: ("user" or "team", their ids) -> a filter on RecordShare.
+SharesFilter = Callable[[str, list[int]], Q]
 
 CACHED = ("_farley_team_ids", "_farley_subordinates", "_farley_shared_entities",
           "_farley_visibility_q")  # fmt: skip
@@ -263,7 +266,7 @@ def visible_parts(
     *,
     include_deleted: bool = False,
     for_edit: bool = False,
-    shares_filter: Q | None = None,
+    shares_filter: Q | SharesFilter | None = None,
 ) -> tuple[QuerySet, list[Condition] | None]:
     """:func:`visible_records` as a union: ``queryset`` (without the trash unless
     ``include_deleted``; none at all if the user's role may not view the entity) and the
@@ -274,9 +277,10 @@ def visible_parts(
     rows of each part and then of their union (:func:`farley.core.pagination.keyset_page_union`)
     instead of walking the whole table in list order and testing every row for visibility,
     which costs a user who sees few records the most. ``shares_filter`` (a filter on
-    :class:`RecordShare`, e.g. ``Exists(... object_id=OuterRef("object_id"))``) narrows the
-    shared records before their rows are read: the part of a team with a territory rule
-    names thousands of records."""
+    :class:`RecordShare`, e.g. ``Exists(... object_id=OuterRef("object_id"))``, or a function
+    of the principal, "user" or "team", and their ids that returns one) narrows the shared
+    records before their rows are read: the part of a team with a territory rule names
+    thousands of records."""
     from farley.core import entities, permissions
 
     key = entities.key_for(queryset.model)
@@ -318,28 +322,39 @@ def _marks(values: list) -> str:
 
 
 def _shared_part(
-    record: str, entity: str, user: User, teams: list[int], for_edit: bool, narrow: Q | None
+    record: str,
+    entity: str,
+    user: User,
+    teams: list[int],
+    for_edit: bool,
+    narrow: Q | SharesFilter | None,
 ) -> Condition:
     """``record`` (the id column) is one of those shared with ``user`` or ``teams`` (that match
     ``narrow``): the shares read first, on their covering indexes."""
     from farley.core.models import RecordShare
     from farley.core.sqlparts import compile_with_slot
 
-    shares = RecordShare.objects.all() if narrow is None else RecordShare.objects.filter(narrow)
-    slotted = compile_with_slot(shares.values("object_id"))
     edit = ' AND "core_recordshare"."can_edit" = %s' if for_edit else ""
-    principals = [Condition('"core_recordshare"."user_id" = %s', [user.pk])]
+    principals = [("user", [user.pk])]
     if teams:
-        principals.append(Condition(f'"core_recordshare"."team_id" IN ({_marks(teams)})', teams))
-    selects = [
-        slotted.fill(
-            Condition(
-                f'"core_recordshare"."entity" = %s AND {principal.sql}{edit}',
-                [entity, *principal.params, *([True] if for_edit else [])],
+        principals.append(("team", teams))
+    slotted = None
+    selects = []
+    for principal, ids in principals:
+        if slotted is None or callable(narrow):
+            q = narrow(principal, ids) if callable(narrow) else narrow
+            shares = RecordShare.objects.filter(q) if q is not None else RecordShare.objects.all()
+            slotted = compile_with_slot(shares.values("object_id"))
+        column = f'"core_recordshare"."{principal}_id"'
+        test = f"{column} = %s" if len(ids) == 1 else f"{column} IN ({_marks(ids)})"
+        selects.append(
+            slotted.fill(
+                Condition(
+                    f'"core_recordshare"."entity" = %s AND {test}{edit}',
+                    [entity, *ids, *([True] if for_edit else [])],
+                )
             )
         )
-        for principal in principals
-    ]
     union = " UNION ALL ".join(select.sql for select in selects)
     return Condition(f"{record} IN ({union})", [p for select in selects for p in select.params])
 
