@@ -29,8 +29,10 @@ def listed(user: User, entity: str = "contact", **params: str) -> list[str]:
 
 
 def copies(record) -> list[tuple]:
-    rows = SharedAddress.objects.filter(object_id=record.pk).order_by("postal_code", "user_id")
-    return list(rows.values_list("postal_code", "city", "country", "user_id", "team_id"))
+    rows = SharedAddress.objects.filter(object_id=record.pk).values_list(
+        "postal_code", "city", "country", "user_id", "team_id"
+    )
+    return sorted(rows, key=lambda row: (row[0], row[3] or 0, row[4] or 0))
 
 
 def foreign(admin, sales2, team2, **data):
