@@ -485,7 +485,7 @@ def _shared_addresses(db: sqlite3.Connection) -> None:
         db.execute(
             "INSERT INTO contacts_sharedaddress (share_id, entity, object_id, user_id, team_id, "
             "postal_code, city, country) SELECT s.id, s.entity, s.object_id, s.user_id, "
-            "s.team_id, upper(a.postal_code), substr(bench_casefold(a.city), 1, 100), a.country "
+            "s.team_id, upper(a.postal_code), bench_casefold(a.city), a.country "
             f"FROM core_recordshare s JOIN contacts_postaladdress a ON a.{entity}_id = s.object_id "
             "WHERE s.entity = ? ORDER BY s.id",
             [entity],

@@ -183,3 +183,15 @@ def test_a_copy_alone_never_shows_a_record(admin, sales1, sales2, team2, union):
     SharedAddress.objects.filter(object_id=contact.pk).update(user_id=sales1.pk)
     assert listed(sales1, postal_code="80") == []
     assert listed(sales1, city="Berlin") == []
+
+
+def test_a_long_city_is_found_in_full_though_casefolding_lengthens_it(
+    admin, sales1, sales2, team2, union
+):
+    city = "Groß" * 25  # 100 characters, 125 casefolded
+    contact = foreign(admin, sales2, team2, last_name="Huber", addresses=[{"city": city}])
+    sharing.share_create(
+        actor=admin, entity="contact", object_id=contact.pk, data={"user_id": sales1.pk}
+    )
+    assert listed(sales1, city=city) == listed(admin, city=city) == ["Huber"]
+    assert copies(contact)[0][1] == city.casefold()  # not cut to the address's 100

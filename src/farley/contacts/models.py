@@ -519,7 +519,8 @@ class SharedAddress(models.Model):
     user_id = models.BigIntegerField(null=True)
     team_id = models.BigIntegerField(null=True)
     postal_code = models.CharField(max_length=12, blank=True)
-    city = models.CharField(max_length=100, blank=True)  # casefolded
+    # Casefolded, which may make it longer than the address's (at most 100 characters).
+    city = models.CharField(max_length=300, blank=True)
     country = models.CharField(max_length=2, blank=True)
 
     class Meta:

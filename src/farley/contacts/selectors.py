@@ -321,25 +321,27 @@ def filtered_list(
     return queryset, sorts[sort.lstrip("-")], descending
 
 
-_PLACE_FILTERS = {"postal_code", "postal_code_from", "postal_code_to", "city", "country"}
-
-
-def _shares_narrowing(entity: str, params: Mapping[str, Any], user: User) -> Q | SharesFilter:
+def _shares_narrowing(entity: str, params: Mapping[str, Any], user: User) -> SharesFilter:
     """What narrows the records shared with ``user`` before they are read: the filters on
     related rows, the place filters looked up in the copies of the shared records' addresses
-    (:mod:`farley.contacts.shared_addresses`, one index range instead of a probe per share)."""
-    values = {
-        key: value.strip() for key, value in params.items() if isinstance(value, str)
-    }  # as _filter_q reads them
-    lookups = shared_addresses.place_lookups(values)
-    if not lookups:
-        return _filter_q(entity, params, Cleaner(), user, ref="object_id", related_only=True)
-    others = {key: value for key, value in params.items() if key not in _PLACE_FILTERS}
-    rest = _filter_q(entity, others, Cleaner(), user, ref="object_id", related_only=True)
-    by_place = shared_addresses.narrowing(entity, lookups)
+    (:mod:`farley.contacts.shared_addresses`, one index range instead of a probe per share).
+    Built when the list has a shared part at all."""
+
+    @functools.cache
+    def parts() -> tuple[Q, shared_addresses.Narrowing | None]:
+        values = {key: value.strip() for key, value in params.items() if isinstance(value, str)}
+        lookups = shared_addresses.place_lookups(values)
+        rest = {
+            key: value
+            for key, value in params.items()
+            if not lookups or key not in shared_addresses.PLACES
+        }
+        related = _filter_q(entity, rest, Cleaner(), user, ref="object_id", related_only=True)
+        return related, shared_addresses.narrowing(entity, lookups)
 
     def narrow(principal: str, ids: list[int]) -> Q:
-        return by_place(principal, ids) & rest
+        related, by_place = parts()
+        return related if by_place is None else by_place(principal, ids) & related
 
     return narrow
 

@@ -10,7 +10,7 @@ after every change of its addresses, the erasure after removing them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db.models import Q
@@ -19,6 +19,10 @@ from farley.contacts.models import PostalAddress, SharedAddress
 from farley.core.models import RecordShare
 
 ENTITIES = ("account", "contact")
+# The list filters on addresses (place_lookups reads them).
+PLACES = frozenset({"postal_code", "postal_code_from", "postal_code_to", "city", "country"})
+# A principal ("user" or "team") and their ids -> their shares with a matching address.
+Narrowing = Callable[[str, list[int]], Q]
 BATCH = 500
 # Above every character: "starts with P" is the range P .. P + LAST.
 LAST = chr(0x10FFFF)
@@ -55,7 +59,7 @@ def refresh(entity: str, object_ids: Iterable[int]) -> None:
                     user_id=user_id,
                     team_id=team_id,
                     postal_code=postal_code,
-                    city=city[:100],
+                    city=city,
                     country=country,
                 )
                 for share_id, object_id, user_id, team_id in shares
@@ -90,7 +94,7 @@ def place_lookups(params: Mapping[str, str]) -> list[dict[str, Any]]:
     return lookups
 
 
-def narrowing(entity: str, lookups: list[dict[str, Any]]):
+def narrowing(entity: str, lookups: list[dict[str, Any]]) -> Narrowing | None:
     """For :func:`farley.core.visibility.visible_parts`: given a principal ("user" or "team")
     and their ids, the shares of theirs with an address matching every lookup (a filter on
     :class:`RecordShare`), found on this table's indexes; None without lookups."""

@@ -338,13 +338,13 @@ def _shared_part(
     principals = [("user", [user.pk])]
     if teams:
         principals.append(("team", teams))
-    slotted = None
+    slotted, compiled_q = None, None
     selects = []
     for principal, ids in principals:
-        if slotted is None or callable(narrow):
-            q = narrow(principal, ids) if callable(narrow) else narrow
+        q = narrow(principal, ids) if callable(narrow) else narrow
+        if slotted is None or q is not compiled_q:  # the same filter is compiled once
             shares = RecordShare.objects.filter(q) if q is not None else RecordShare.objects.all()
-            slotted = compile_with_slot(shares.values("object_id"))
+            slotted, compiled_q = compile_with_slot(shares.values("object_id")), q
         column = f'"core_recordshare"."{principal}_id"'
         test = f"{column} = %s" if len(ids) == 1 else f"{column} IN ({_marks(ids)})"
         selects.append(

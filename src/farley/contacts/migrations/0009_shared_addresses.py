@@ -22,7 +22,7 @@ def copy_addresses_of_shared_records(apps, schema_editor):
             for owner, plz, city, country in addresses.values_list(
                 parent, "postal_code", "city", "country"
             ):
-                places.setdefault(owner, []).append((plz.upper(), city.casefold()[:100], country))
+                places.setdefault(owner, []).append((plz.upper(), city.casefold(), country))
             SharedAddress.objects.bulk_create(
                 [
                     SharedAddress(
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('user_id', models.BigIntegerField(null=True)),
                 ('team_id', models.BigIntegerField(null=True)),
                 ('postal_code', models.CharField(blank=True, max_length=12)),
-                ('city', models.CharField(blank=True, max_length=100)),
+                ('city', models.CharField(blank=True, max_length=300)),
                 ('country', models.CharField(blank=True, max_length=2)),
                 ('share', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.recordshare')),
             ],
