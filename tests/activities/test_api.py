@@ -132,6 +132,27 @@ def test_berlin_and_new_york_see_the_same_appointment_at_their_local_times(sales
     assert dt.datetime.fromisoformat(summer["start_at"]).utcoffset() == dt.timedelta(hours=-4)
 
 
+def test_an_all_day_appointment_answers_its_dates_to_everyone(sales1, sales2):
+    """Entered in Tokyo as the 11th and 12th; answered to Tokyo and to Los Angeles alike as
+    midnight UTC of the 11th and of the 13th (the end is the day after the last)."""
+    zone(sales1, "Asia/Tokyo")
+    zone(sales2, "America/Los_Angeles")
+    created = Api(sales1).post("/appointments", {
+        "title": "Messe", "start_at": "2026-12-11T00:00", "end_at": "2026-12-12T00:00",
+        "all_day": True, "attendees": [{"type": "user", "id": sales2.pk}],
+    }).json()  # fmt: skip
+    seen = Api(sales2).get(f"/appointments/{created['id']}").json()
+    for body in (created, seen):
+        start, end = (dt.datetime.fromisoformat(body[k]) for k in ("start_at", "end_at"))
+        assert (start.date(), end.date()) == (dt.date(2026, 12, 11), dt.date(2026, 12, 13))
+        assert start.utcoffset() == end.utcoffset() == dt.timedelta(0)
+    # Moved a day later by its organiser, as dates.
+    moved = Api(sales1).patch(f"/appointments/{created['id']}", {
+        "start_at": "2026-12-12T00:00", "end_at": "2026-12-13T00:00", "version": created["version"],
+    }).json()  # fmt: skip
+    assert moved["start_at"].startswith("2026-12-12T00:00:00")
+
+
 def test_other_teams_private_activities_are_not_found(sales1, sales2):
     mine = Api(sales2).post("/tasks", {"title": "Geheim", "due_at": "2026-12-07T10:00"}).json()
     api = Api(sales1)

@@ -335,9 +335,7 @@ def test_all_day_appointments_move_as_whole_days(client, sales1):
     response = move(client, meeting, start_at="2026-12-14", end_at="2026-12-16", all_day="1")
     assert response.status_code == 200, response.content
     meeting.refresh_from_db()
-    assert (meeting.start_at.astimezone(BERLIN), meeting.end_at.astimezone(BERLIN)) == (
-        dt.datetime(2026, 12, 14, tzinfo=BERLIN), dt.datetime(2026, 12, 16, tzinfo=BERLIN),
-    )  # fmt: skip
+    assert (meeting.first_day, meeting.last_day) == (dt.date(2026, 12, 14), dt.date(2026, 12, 15))
     assert response.json()["event"]["end"] == "2026-12-16"
     # From the all-day row to 9 o'clock: an hour long.
     response = move(client, meeting, start_at="2026-12-14T09:00:00+01:00", all_day="0")
@@ -486,3 +484,38 @@ def test_the_window_without_offsets_is_the_users_local_window(team1):
     response = client.get(EVENTS, {"start": "2026-12-09T00:00:00", "end": "2026-12-10T00:00:00"})
     assert titles(response.json()["events"]) == ["Spät"]
     assert json.loads(response.content)["time_zone"] == "America/New_York"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati"])
+def test_an_all_day_appointment_is_on_the_same_date_for_a_colleague_anywhere(team1, zone):
+    """Saved in Tokyo, seen in Los Angeles (17 hours behind) or on Kiritimati (UTC+14): the
+    calendar, the appointment's page, its .ics, the colleague's "My day" and the reminder text
+    all name the same dates."""
+    from django.utils import timezone
+
+    from farley.activities import reminders, selectors
+
+    organiser = make_user("sales", team1, full_name="Taro Tokio", time_zone="Asia/Tokyo")
+    colleague = make_user("sales", team1, full_name="Kim Anywhere", time_zone=zone)
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        fair = appointment(organiser, "Messe", start_at="2026-12-11T00:00",
+                           end_at="2026-12-12T00:00", all_day=True,
+                           attendees=[{"type": "user", "id": colleague.pk}])  # fmt: skip
+    client = signed_in(colleague)
+    (event,) = [e for e in events(client, user=organiser.pk) if e["title"] == "Messe"]
+    assert (event["start"], event["end"], event["allDay"]) == ("2026-12-11", "2026-12-13", True)
+    page = client.get(f"/activities/{fair.pk}/").content.decode()
+    assert "12/11/2026" in page or "11.12.2026" in page
+    ics = client.get(f"/activities/{fair.pk}/ics/").content.decode()
+    assert "DTSTART;VALUE=DATE:20261211" in ics and "DTEND;VALUE=DATE:20261213" in ics
+    form = client.get(f"/activities/{fair.pk}/edit/").content.decode()
+    assert 'value="2026-12-11T00:00"' in form and 'value="2026-12-12T00:00"' in form
+    fair.refresh_from_db()
+    assert "12/11/2026" in reminders._when_text(fair, colleague)
+    # "My day" on each of the colleague's days: on the 11th and 12th, not the 10th or 13th.
+    local = zoneinfo.ZoneInfo(zone)
+    for day, expected in [(10, []), (11, ["Messe"]), (12, ["Messe"]), (13, [])]:
+        noon = dt.datetime(2026, 12, day, 12, tzinfo=local)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(timezone, "now", lambda noon=noon: noon)
+            assert [a.title for a in selectors.my_day(colleague).appointments] == expected, day

@@ -156,9 +156,9 @@ def test_an_all_day_appointment_covers_the_whole_local_day(sales1):
     created = appointment(sales1, start_at="2026-12-10T15:00", all_day=True)
     created.refresh_from_db()
     assert created.all_day is True
-    assert created.start_at.astimezone(BERLIN) == dt.datetime(2026, 12, 10, tzinfo=BERLIN)
-    assert created.end_at.astimezone(BERLIN) == dt.datetime(2026, 12, 11, tzinfo=BERLIN)
-    assert created.start_at == utc(2026, 12, 9, 23, 0)
+    assert (created.first_day, created.last_day) == (dt.date(2026, 12, 10), dt.date(2026, 12, 10))
+    # Stored as a date: midnight UTC to midnight UTC, the same day for every viewer.
+    assert (created.start_at, created.end_at) == (utc(2026, 12, 10, 0, 0), utc(2026, 12, 11, 0, 0))
 
 
 def test_an_all_day_appointment_over_several_days_includes_its_last_day(sales1):
@@ -166,16 +166,47 @@ def test_an_all_day_appointment_over_several_days_includes_its_last_day(sales1):
         sales1, start_at="2026-12-10", end_at="2026-12-12T10:00", all_day=True, title="Messe"
     )
     created.refresh_from_db()
-    assert created.start_at.astimezone(BERLIN) == dt.datetime(2026, 12, 10, tzinfo=BERLIN)
-    assert created.end_at.astimezone(BERLIN) == dt.datetime(2026, 12, 13, tzinfo=BERLIN)
+    assert (created.first_day, created.last_day) == (dt.date(2026, 12, 10), dt.date(2026, 12, 12))
+    assert created.end_at == utc(2026, 12, 13, 0, 0)
 
 
 def test_an_all_day_appointment_covers_the_day_in_the_actors_zone(team1):
+    """The date is the one of the actor's calendar: 22:00 on the 3rd in New York is the 4th
+    in UTC, and the appointment is on the 3rd."""
     new_yorker = make_user("sales", team1, time_zone="America/New_York")
-    created = appointment(new_yorker, start_at="2026-07-04T12:00", all_day=True)
+    created = appointment(new_yorker, start_at="2026-07-03T22:00", all_day=True)
     created.refresh_from_db()
-    assert created.start_at == utc(2026, 7, 4, 4, 0)  # midnight EDT
-    assert created.end_at == utc(2026, 7, 5, 4, 0)
+    assert (created.first_day, created.last_day) == (dt.date(2026, 7, 3), dt.date(2026, 7, 3))
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Pacific/Auckland"])
+def test_editing_an_all_day_appointment_far_from_utc_keeps_its_dates(team1, zone):
+    """Its stored boundaries are dates: changing the title, or turning an appointment into an
+    all-day one and back, as a user far from UTC does not move it a day."""
+    user = make_user("sales", team1, time_zone=zone)
+    created = appointment(user, start_at="2026-12-10T09:00", end_at="2026-12-11T09:00",
+                          all_day=True)  # fmt: skip
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        changed = services.activity_update(
+            actor=user, activity_id=created.pk, data={"title": "Messe"}
+        )
+        assert (changed.first_day, changed.last_day) == (
+            dt.date(2026, 12, 10),
+            dt.date(2026, 12, 11),
+        )
+        changed = services.activity_update(
+            actor=user, activity_id=created.pk, data={"all_day": False}
+        )
+        # Out of the all-day row without a time: its first day from midnight, an hour long.
+        assert changed.start_at == dt.datetime(2026, 12, 10, tzinfo=zoneinfo.ZoneInfo(zone))
+        assert changed.end_at - changed.start_at == dt.timedelta(hours=1)
+        changed = services.activity_update(
+            actor=user, activity_id=created.pk, data={"all_day": True}
+        )
+        assert (changed.first_day, changed.last_day) == (
+            dt.date(2026, 12, 10),
+            dt.date(2026, 12, 10),
+        )
 
 
 def test_an_appointment_with_attendees_invites_users_and_contacts(sales1, team1):

@@ -83,13 +83,6 @@ def _local(moment: dt.datetime, zone: dt.tzinfo) -> str:
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
-def _nearest_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    """The day an all-day boundary (midnight in the zone of whoever saved it) falls on, read in
-    ``zone``: rounded to the nearest midnight, so that a colleague's all-day appointment is on
-    the same date for every viewer less than twelve hours away from them."""
-    return (moment.astimezone(zone) + dt.timedelta(hours=12)).date()
-
-
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -201,10 +194,9 @@ def _event(activity: Activity, zone: dt.tzinfo, editable: bool, urls: dict[str, 
         # A task is due at a moment: no end, so it cannot be resized.
         event.update(start=_local(activity.due_at, zone), allDay=False, durationEditable=False)
     elif activity.all_day:
-        first = _nearest_day(activity.start_at, zone)
-        last = _nearest_day(activity.end_at, zone) if activity.end_at else first
-        last = max(last, first + dt.timedelta(days=1))
-        event.update(start=first.isoformat(), end=last.isoformat(), allDay=True)
+        # Dates, the same for every viewer; FullCalendar's end is exclusive.
+        after = activity.last_day + dt.timedelta(days=1)
+        event.update(start=activity.first_day.isoformat(), end=after.isoformat(), allDay=True)
     else:
         end = activity.end_at or activity.start_at + dt.timedelta(hours=1)
         event.update(start=_local(activity.start_at, zone), end=_local(end, zone), allDay=False)

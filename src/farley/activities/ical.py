@@ -159,11 +159,8 @@ def _event(activity: Activity, *, external: bool = False) -> icalendar.Event:
         event.add("transp", "TRANSPARENT")
         return event
     if activity.all_day:
-        zone = timezones.zone(activity.owner)
-        first = activity.start_at.astimezone(zone).date()
-        last = activity.end_at.astimezone(zone).date() if activity.end_at else first
-        event.add("dtstart", first)
-        event.add("dtend", max(last, first + dt.timedelta(days=1)))
+        event.add("dtstart", activity.first_day)
+        event.add("dtend", activity.last_day + dt.timedelta(days=1))  # exclusive
     else:
         event.add("dtstart", activity.start_at)
         event.add("dtend", activity.end_at or activity.start_at + dt.timedelta(hours=1))

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from farley.activities import days
 from farley.contacts.models import Contact
 from farley.core.models import CustomerRecord
 
@@ -178,6 +179,19 @@ class Activity(CustomerRecord):
     def when(self):
         """The time the activity is about: due (tasks), start (the others)."""
         return self.due_at if self.kind == ActivityKind.TASK else self.start_at
+
+    @property
+    def first_day(self):
+        """The first date of an all-day appointment (the same for every viewer), else None."""
+        return days.days_of(self.start_at, self.end_at)[0] if self._is_dated() else None
+
+    @property
+    def last_day(self):
+        """The last date an all-day appointment covers, else None."""
+        return days.days_of(self.start_at, self.end_at)[1] if self._is_dated() else None
+
+    def _is_dated(self) -> bool:
+        return self.all_day and self.kind == ActivityKind.APPOINTMENT and bool(self.start_at)
 
 
 class ActivityLink(models.Model):

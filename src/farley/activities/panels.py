@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from farley.activities import selectors
+from farley.activities import days, selectors
 from farley.activities.models import ActivityKind, ActivityStatus
-from farley.core import entities, permissions
+from farley.core import entities, permissions, timezones
 from farley.core.models import User
 from farley.core.panels import Panel, register
 
@@ -35,8 +35,10 @@ def activities_panel(user: User, record: Any) -> dict[str, Any] | None:
             F("due_at").asc(nulls_last=True), "pk"
         )[:SHOWN]
     )
+    today = days.stored(timezone.localtime(now, timezones.zone(user)).date())
     appointments = list(
-        about.filter(kind=ActivityKind.APPOINTMENT, end_at__gte=now)
+        about.filter(kind=ActivityKind.APPOINTMENT)
+        .filter(Q(all_day=False, end_at__gte=now) | Q(all_day=True, end_at__gt=today))
         .exclude(status=ActivityStatus.CANCELLED)
         .order_by("start_at", "pk")[:SHOWN]
     )

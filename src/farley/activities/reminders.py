@@ -60,6 +60,8 @@ def _recipients(activity: Activity) -> list[User]:
 
 
 def _when_text(activity: Activity, user: User) -> str:
+    if activity.first_day is not None:  # all day: a date, the same everywhere
+        return formats.date_format(activity.first_day, "SHORT_DATE_FORMAT")
     moment = activity.due_at if activity.kind == ActivityKind.TASK else activity.start_at
     if moment is None:
         return ""

@@ -112,13 +112,20 @@ def my_day(user: User) -> MyDay:
         ),
     )
     day.follow_ups = [t for t in [*day.overdue, *day.today, *day.upcoming] if t.is_follow_up]
-    day.appointments = list(
-        Activity.objects.filter(pk__in=_appointments_of(user, start, end), deleted_at__isnull=True)
+    today = start.date()
+    day.appointments = [
+        a
+        for a in Activity.objects.filter(
+            pk__in=_appointments_of(user, start, end), deleted_at__isnull=True
+        )
         .exclude(status=ActivityStatus.CANCELLED)
         .select_related(*RELATIONS)
         .prefetch_related("links")
         .order_by("start_at", "pk")[:MY_DAY_LIMIT]
-    )  # fmt: skip
+        # An all-day appointment is on its dates: a day stored in UTC overlaps the day before
+        # or after of a user far from it by some hours.
+        if a.first_day is None or a.first_day <= today <= a.last_day
+    ]
     return day
 
 

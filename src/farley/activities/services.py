@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from farley.activities import recurrence
+from farley.activities import days, recurrence
 from farley.activities import selectors as activity_selectors
 from farley.activities.models import (
     Activity,
@@ -136,16 +136,13 @@ def _current(values: dict[str, Any], activity: Activity | None, key: str) -> Any
     return values[key] if key in values else getattr(activity, key, None)
 
 
-def _midnight(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def _appointment_times(
     c: Cleaner, values: dict[str, Any], activity: Activity | None, given: set[str]
 ) -> None:
-    """Fill in and check start and end. An all-day appointment covers whole days of the
-    actor's calendar (its end given as the last day); without an end, an appointment lasts an
-    hour (a day); moving only the start keeps its length."""
+    """Fill in and check start and end. An all-day appointment covers whole days, the dates
+    of the actor's calendar (its end given as the last day), stored as dates
+    (:mod:`farley.activities.days`); without an end, an appointment lasts an hour (a day);
+    moving only the start keeps its length."""
     if activity is not None and not {"start_at", "end_at", "all_day"} & given:
         return
     if {"start_at", "end_at"} & set(c.errors):
@@ -154,23 +151,32 @@ def _appointment_times(
     if start is None:
         return
     all_day = bool(_current(values, activity, "all_day"))
-    same_kind_of_day = activity is not None and activity.all_day == all_day
+    was_all_day = activity is not None and activity.all_day
+
+    def day(key: str, moment: dt.datetime) -> dt.date:
+        # A stored all-day boundary is a date already; a given time is read in the actor's zone.
+        return days.day_of(moment) if was_all_day and key not in given else days.typed_day(moment)
+
+    if was_all_day and not all_day and "start_at" not in given:
+        # Out of the all-day row without a time: from midnight of its first day, for the actor.
+        start = timezone.make_aware(dt.datetime.combine(days.day_of(start), dt.time.min))
+    same_kind_of_day = activity is not None and was_all_day == all_day
     length = (
         activity.end_at - activity.start_at
         if same_kind_of_day and activity.start_at and activity.end_at
         else None
     )
     if all_day:
-        start = _midnight(start)
+        start = days.stored(day("start_at", start))
         if "end_at" in given and end is not None:
-            last = _midnight(end)
+            last = days.stored(day("end_at", end))
             if last < start:
                 c.add("end_at", _("The end lies before the start."))
                 return
             end = last + dt.timedelta(days=1)
         else:
-            days = max(1, round(length / dt.timedelta(days=1))) if length else 1
-            end = start + dt.timedelta(days=days)
+            span = max(1, round(length / dt.timedelta(days=1))) if length else 1
+            end = start + dt.timedelta(days=span)
     elif "end_at" not in given or end is None:
         end = start + (length if length is not None else dt.timedelta(hours=1))
     if end < start:
@@ -715,7 +721,7 @@ def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
 
 def _invitation_mail(actor: User, activity: Activity, contact: Contact) -> Any:
     """The invitation to ``activity`` for ``contact``, in the contact's language."""
-    when = timezone.localtime(activity.start_at, timezones.zone(actor))
+    when = activity.first_day or timezone.localtime(activity.start_at, timezones.zone(actor))
     with translation.override(contact.language or settings.LANGUAGE_CODE):
         lines = [
             _("You are invited: %(title)s, %(when)s.") % {

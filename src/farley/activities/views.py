@@ -505,10 +505,10 @@ def _posted(
     values: dict[str, Any] = dict(data)
     if activity is not None:
         # A time left as shown keeps its stored value (with its seconds): no change recorded,
-        # no reminder sent again. (The end of an all-day appointment is shown a day earlier.)
+        # no reminder sent again. (An all-day appointment's days are shown as dates.)
         for name in TIMES:
             stored = getattr(activity, name, None)
-            shifted = name == "end_at" and activity.all_day
+            shifted = name in ("start_at", "end_at") and activity.all_day
             if name in data and stored and not shifted and data[name] == local_input(stored):
                 data[name] = stored
     data["assignee_id"] = post.get("assignee_id") or None
@@ -566,9 +566,10 @@ def _initial(request: HttpRequest, kind: str, activity: Activity | None) -> dict
     for name in TIMES:
         if name in values:
             values[name] = local_input(values[name])
-    if kind == ActivityKind.APPOINTMENT and activity.all_day and activity.end_at:
-        # Stored: up to the next midnight; shown: the last day the appointment covers.
-        values["end_at"] = local_input(activity.end_at - dt.timedelta(days=1))
+    if activity.first_day is not None:
+        # Dates, the same for every viewer; shown: the first and the last day it covers.
+        values["start_at"] = f"{activity.first_day.isoformat()}T00:00"
+        values["end_at"] = f"{activity.last_day.isoformat()}T00:00"
     values.update(assignee_id=str(activity.owner_id or ""), team_id=str(activity.team_id or ""))
     pairs = [(link.entity, str(link.object_id)) for link in activity.links.all()]
     values["related"] = _related_rows(user, pairs)
