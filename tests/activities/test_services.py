@@ -1206,6 +1206,18 @@ def test_the_history_records_create_update_delete_and_restore(sales1):
     assert records[2].changes["status"] == ["open", "done"]
 
 
+def test_the_history_of_an_all_day_appointment_names_its_dates(sales1):
+    from farley.core.history import with_change_lines
+
+    fair = appointment(sales1, start_at="2026-12-10T00:00", end_at="2026-12-11T00:00",
+                       all_day=True)  # fmt: skip
+    services.activity_update(actor=sales1, activity_id=fair.pk, data={"end_at": "2026-12-12"})
+    records = list(ChangeRecord.objects.filter(entity="activity", object_id=fair.pk).order_by("pk"))
+    assert records[-1].changes == {"end_at": ["2026-12-11", "2026-12-12"]}  # the last day
+    (line,) = with_change_lines("activity", records[-1:])[0].lines
+    assert (line.old, line.new) == ("12/11/2026", "12/12/2026")
+
+
 def test_the_history_names_the_related_records_and_attendees(sales1, team1):
     colleague = make_user("sales", team1, full_name="Kai Kollege")
     contact = make_contact(sales1)

@@ -322,6 +322,8 @@ def snapshot(activity: Activity) -> dict[str, Any]:
     for key, value in snap.items():
         if isinstance(value, dt.datetime):  # one zone, so that only real changes differ
             snap[key] = value.astimezone(dt.UTC)
+    if activity.first_day is not None:  # all day: its first and last date
+        snap["start_at"], snap["end_at"] = activity.first_day, activity.last_day
     snap["assignee"] = str(activity.owner) if activity.owner_id else None
     snap["team"] = str(activity.team) if activity.team_id else None
     snap["related"] = sorted(f"{link.entity} {link.object_id}" for link in activity.links.all())

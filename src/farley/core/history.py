@@ -142,9 +142,9 @@ def _field_text(model: type[Model], key: str, value: Any) -> str:
     try:
         if isinstance(field, models.DecimalField | models.IntegerField | models.FloatField):
             return number_format(Decimal(str(value)), force_grouping=True)
-        if isinstance(field, models.DateTimeField):
+        if isinstance(field, models.DateTimeField) and "T" in str(value):
             return date_format(dt.datetime.fromisoformat(str(value)), "SHORT_DATETIME_FORMAT")
-        if isinstance(field, models.DateField):
+        if isinstance(field, models.DateField):  # also a date kept for a time (all day)
             return date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
     except (ArithmeticError, ValueError):
         pass
