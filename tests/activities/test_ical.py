@@ -190,3 +190,93 @@ def test_the_import_page(sales1, client):
         "file": SimpleUploadedFile("x.ics", _calendar(GOOD_EVENT))})  # fmt: skip
     assert good.status_code == 302
     assert Activity.objects.get().title == "Gut"
+
+
+# --- contacts' answers to emailed invitations (METHOD:REPLY) -----------------------------------
+
+
+def reply(invitation: bytes, email: str, partstat: str | None, uid: str | None = None) -> bytes:
+    """What a contact's mail program sends back: the invitation with METHOD:REPLY and only
+    their ATTENDEE line, with their answer."""
+    calendar = icalendar.Calendar.from_ical(invitation)
+    calendar["method"] = "REPLY"
+    (event,) = calendar.walk("VEVENT")
+    attendee = icalendar.vCalAddress(f"mailto:{email}")
+    if partstat:
+        attendee.params["PARTSTAT"] = partstat
+    event.pop("attendee", None)
+    event.add("attendee", attendee, encode=0)
+    if uid is not None:
+        event["uid"] = uid
+    return calendar.to_ical()
+
+
+@pytest.fixture
+def invited(sales1):
+    greta = make_contact(sales1, first_name="Greta", last_name="Muster",
+                         emails=[{"address": "Greta@Example.de"}])  # fmt: skip
+    meeting = appointment(sales1, attendees=[{"type": "contact", "id": greta.pk}])
+    return meeting, ical.invitation_bytes(meeting)
+
+
+def upload(api: Api, data: bytes):
+    return api.client.post("/api/v1/appointments/import", {
+        "file": SimpleUploadedFile("reply.ics", data, content_type="text/calendar")})  # fmt: skip
+
+
+def answer_of(meeting: Activity) -> str:
+    return meeting.attendees.get().response
+
+
+def test_a_contacts_reply_records_their_answer(sales1, invited):
+    from farley.core.models import ChangeRecord
+
+    meeting, invitation = invited
+    api = Api(sales1)
+    response = upload(api, reply(invitation, "greta@example.de", "ACCEPTED"))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"created": [], "updated": [], "answered": [meeting.pk]}
+    assert answer_of(meeting) == "accepted"
+    last = (
+        ChangeRecord.objects.filter(entity="activity", object_id=meeting.pk).order_by("pk").last()
+    )
+    assert last.changes == {"responses": ["Greta Muster: No answer yet", "Greta Muster: Accepted"]}
+    # She changes her mind.
+    upload(api, reply(invitation, "greta@example.de", "DECLINED"))
+    assert answer_of(meeting) == "declined"
+    assert Activity.objects.count() == 1  # a reply makes no appointment
+
+
+@pytest.mark.parametrize(
+    ("email", "partstat", "uid", "field"),
+    [
+        ("greta@example.de", "ACCEPTED", "unknown@elsewhere", "events.0.uid"),
+        ("greta@example.de", "ACCEPTED", "", "events.0.uid"),
+        ("fremd@example.de", "ACCEPTED", None, "events.0.attendee"),
+        ("greta@example.de", None, None, "events.0.attendee"),
+        ("greta@example.de", "DELEGATED", None, "events.0.attendee"),
+    ],
+)
+def test_a_reply_that_answers_nothing_here_is_refused(sales1, invited, email, partstat, uid, field):
+    meeting, invitation = invited
+    response = upload(Api(sales1), reply(invitation, email, partstat, uid))
+    assert field in assert_error(response, 422)["fields"]
+    assert answer_of(meeting) == "needs_action"
+
+
+def test_only_who_may_change_the_appointment_records_answers(sales1, sales2, invited):
+    meeting, invitation = invited
+    response = upload(Api(sales2), reply(invitation, "greta@example.de", "ACCEPTED"))
+    assert "events.0.uid" in assert_error(response, 422)["fields"]
+    assert answer_of(meeting) == "needs_action"
+
+
+def test_a_reply_imported_on_the_page_shows_on_the_appointment(sales1, client, invited):
+    meeting, invitation = invited
+    client.force_login(sales1)
+    response = client.post("/activities/import-ics/", {"file": SimpleUploadedFile(
+        "reply.ics", reply(invitation, "greta@example.de", "TENTATIVE"))}, follow=True)  # fmt: skip
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/activities/{meeting.pk}/"
+    assert "The answer to 1 invitation was recorded." in page
+    assert "Tentative" in page

@@ -1,6 +1,7 @@
 """Browser journeys: a due reminder shows on the bell and in the notification list and leads
 to its task; an invitation (.ics) imported on its page becomes an appointment; the profile
-shows the calendar feed address and gives it a new one."""
+shows the calendar feed address and gives it a new one; a contact's reply to an emailed
+invitation, imported on the same page, shows their answer on the appointment."""
 
 from __future__ import annotations
 
@@ -93,3 +94,33 @@ def test_the_invitation_is_emailed_to_the_invited_contact(page, admin_login, mai
     page.get_by_role("button", name="Email the invitation to the contacts").click()
     expect(page.locator("body")).to_contain_text("Invitation sent to greta@example.de.")
     assert [m.to for m in mailoutbox] == [["greta@example.de"]]
+
+
+def test_a_contacts_reply_imported_shows_their_answer(page, admin_login, tmp_path):
+    import icalendar
+
+    from farley.activities import ical
+    from farley.contacts.services import contact_create
+
+    greta = contact_create(actor=admin_login, data={
+        "first_name": "Greta", "last_name": "Muster",
+        "emails": [{"address": "greta@example.de"}]})  # fmt: skip
+    meeting = services.activity_create(actor=admin_login, kind="appointment", data={
+        "title": "Jahresgespräch", "start_at": "2026-12-10T15:00",
+        "attendees": [{"type": "contact", "id": greta.pk}]})  # fmt: skip
+    calendar = icalendar.Calendar.from_ical(ical.invitation_bytes(meeting))
+    calendar["method"] = "REPLY"
+    (event,) = calendar.walk("VEVENT")
+    answer = icalendar.vCalAddress("mailto:greta@example.de")
+    answer.params["PARTSTAT"] = "DECLINED"
+    event.pop("attendee", None)
+    event.add("attendee", answer, encode=0)
+    file = tmp_path / "reply.ics"
+    file.write_bytes(calendar.to_ical())
+
+    page.goto(page.base_url + "/activities/import-ics/")
+    page.set_input_files("#f-file", str(file))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(page.base_url + f"/activities/{meeting.pk}/")
+    expect(page.locator("body")).to_contain_text("The answer to 1 invitation was recorded.")
+    expect(page.locator("body")).to_contain_text("Declined")

@@ -574,6 +574,7 @@ def revoke_calendar_feed(request: HttpRequest):
 class AppointmentImportOut(Schema):
     created: list[int]
     updated: list[int]
+    answered: list[int]
 
 
 @router.post(
@@ -582,12 +583,17 @@ class AppointmentImportOut(Schema):
     tags=["appointments"],
     description="Appointments from an .ics file (multipart field `file`, UTF-8, at most 1 MB "
     "and 100 events): all or nothing, 422 with `file` or `events.<n>.<field>` errors. An "
-    "event imported before (same UID) updates its appointment.",
+    "event imported before (same UID) updates its appointment. A reply (METHOD:REPLY) records "
+    "the answers of invited contacts on the appointment it answers (`answered`).",
 )
 def import_appointments(request: HttpRequest, file: File[UploadedFile]):
     data = file.read(ical.MAX_BYTES + 1)
     result = ical.import_invitations(actor=request.user, data=data)
-    return {"created": [a.pk for a in result.created], "updated": [a.pk for a in result.updated]}
+    return {
+        "created": [a.pk for a in result.created],
+        "updated": [a.pk for a in result.updated],
+        "answered": [a.pk for a in result.answered],
+    }
 
 
 # Last: "/appointments/import" above must be matched before "/appointments/{activity_id}".

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from farley.activities import ical, selectors
@@ -51,9 +52,16 @@ def import_ics(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             errors = exc.fields
         else:
-            messages.success(request, _("%(created)d appointments imported, %(updated)d updated.")
-                             % {"created": len(result.created), "updated": len(result.updated)})  # fmt: skip
-            first = (result.created or result.updated)[0]
+            if result.created or result.updated:
+                messages.success(request, _("%(created)d appointments imported, %(updated)d updated.")
+                                 % {"created": len(result.created), "updated": len(result.updated)})  # fmt: skip
+            if result.answered:
+                count = len(result.answered)
+                messages.success(request, ngettext(
+                    "The answer to %(count)d invitation was recorded.",
+                    "The answers to %(count)d invitations were recorded.", count,
+                ) % {"count": count})  # fmt: skip
+            first = (result.created or result.updated or result.answered)[0]
             return redirect("activities:detail", first.pk)
     return render(
         request,

@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import icalendar
@@ -36,6 +37,7 @@ from farley.activities.models import (
     Attendee,
     CalendarFeed,
 )
+from farley.activities.selectors import activities_visible_to
 from farley.contacts.models import Contact, EmailAddress
 from farley.core import timezones
 from farley.core.errors import NotFound, ValidationFailed
@@ -217,6 +219,7 @@ def feed_bytes(feed: CalendarFeed) -> bytes:
 class ImportResult:
     created: list[Activity]
     updated: list[Activity]
+    answered: list[Activity] = field(default_factory=list)  # replies of invited contacts
 
 
 def _depth(component: Any, level: int = 1) -> int:
@@ -263,6 +266,10 @@ def parse_invitations(data: bytes, user: User) -> list[dict[str, Any]]:
     if any(_depth(c) > MAX_DEPTH for c in calendars):
         raise ValidationFailed({"file": [_("The file nests its parts too deeply.")]})
     events = [e for c in calendars for e in c.walk("VEVENT")]
+    replies = {
+        id(e) for c in calendars if str(c.get("method", "")).upper() == "REPLY"
+        for e in c.walk("VEVENT")
+    }  # fmt: skip
     if not events:
         raise ValidationFailed({"file": [_("The file holds no events.")]})
     if len(events) > MAX_EVENTS:
@@ -273,6 +280,9 @@ def parse_invitations(data: bytes, user: User) -> list[dict[str, Any]]:
     found = []
     for index, event in enumerate(events):
         prefix = f"events.{index}"
+        if id(event) in replies:
+            found.append(_reply(event, prefix, errors))
+            continue
         start, all_day = _moment(event.get("dtstart"), zone)
         end, _all = _moment(event.get("dtend"), zone)
         if end is None and event.get("duration") is not None and start is not None:
@@ -309,6 +319,42 @@ def parse_invitations(data: bytes, user: User) -> list[dict[str, Any]]:
     return found
 
 
+# An attendee's PARTSTAT in a reply (iTIP, RFC 5546) and the answer it records.
+PARTSTATS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
+
+
+def _reply(event: Any, prefix: str, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """An answer to an invitation (METHOD:REPLY): the invitation's UID and the attendees'
+    answers as (email, response)."""
+    uid = _text(event, "uid")[:255]
+    if not uid:
+        errors[f"{prefix}.uid"] = [_("A reply needs the UID of the invitation it answers.")]
+    answers = []
+    for attendee in _as_list(event.get("attendee")):
+        email = str(attendee).removeprefix("mailto:").removeprefix("MAILTO:").strip().lower()
+        params = getattr(attendee, "params", {})
+        answer = PARTSTATS.get(str(params.get("PARTSTAT", "")).upper())
+        if email and answer:
+            answers.append((email[:254], answer))
+    if not answers:
+        errors[f"{prefix}.attendee"] = [_("The reply holds no answer (ATTENDEE with PARTSTAT).")]
+    return {"reply": True, "uid": uid, "answers": answers}
+
+
+def _replied_to(actor: User, uid: str) -> Activity | None:
+    """The appointment a reply answers: imported with this UID, or sent from here with ours.
+    Only one the actor may change."""
+    match = re.fullmatch(r"farley-activity-(\d+)@farley", uid)
+    same = Q(ical_uid=uid)
+    if match:
+        same |= Q(ical_uid="", pk=int(match[1]))
+    return (
+        activities_visible_to(actor, for_edit=True)
+        .filter(same, kind=ActivityKind.APPOINTMENT)
+        .first()
+    )
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -330,11 +376,27 @@ def _attendees(user: User, emails: list[str]) -> list[dict[str, Any]]:
 
 
 def import_invitations(*, actor: User, data: bytes) -> ImportResult:
-    """Appointments from an .ics file; an event imported before (same UID) is updated."""
+    """Appointments from an .ics file; an event imported before (same UID) is updated. A
+    reply (METHOD:REPLY, what a contact's mail program sends back to an emailed invitation)
+    records their answer on the appointment it answers."""
     events = parse_invitations(data, actor)
     result = ImportResult(created=[], updated=[])
     with transaction.atomic():
         for index, event in enumerate(events):
+            if event.get("reply"):
+                activity = _replied_to(actor, event["uid"])
+                if activity is None:
+                    raise ValidationFailed({f"events.{index}.uid": [
+                        _("No appointment you may change has this UID.")]})  # fmt: skip
+                try:
+                    result.answered.append(services.contact_answers_record(
+                        actor=actor, activity_id=activity.pk, answers=event["answers"],
+                    ))  # fmt: skip
+                except ValidationFailed as exc:
+                    raise ValidationFailed(
+                        {f"events.{index}.{k}": v for k, v in exc.fields.items()}
+                    ) from None
+                continue
             values = {**event["data"], "attendees": _attendees(actor, event["emails"])}
             existing = (
                 Activity.objects.filter(

@@ -32,7 +32,7 @@ from farley.activities.models import (
     CallOutcome,
     Priority,
 )
-from farley.contacts.models import Contact
+from farley.contacts.models import Contact, EmailAddress
 from farley.core import entities, history, permissions, search, softdelete, timezones
 from farley.core.errors import NotFound, ServiceError, ValidationFailed
 from farley.core.models import ChangeAction, Notification, Team, User
@@ -661,21 +661,70 @@ def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activit
         )
         if attendee is None:
             raise ValidationFailed({"response": [_("You are not invited to this appointment.")]})
-        if attendee.response == response:
-            return activity
-        before = {"responses": f"{actor}: {attendee.get_response_display()}"}
-        attendee.response = response
-        attendee.save(update_fields=["response"])
-        history.record_change(
-            entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
-            before=before, after={"responses": f"{actor}: {attendee.get_response_display()}"},
+        _record_answer(actor, activity, attendee, str(actor), response)
+    return activity
+
+
+def _record_answer(
+    actor: User, activity: Activity, attendee: Attendee, name: str, response: str
+) -> None:
+    """An attendee's answer: saved, in the history, and told to the organiser (unless the
+    organiser recorded it)."""
+    if attendee.response == response:
+        return
+    before = {"responses": f"{name}: {attendee.get_response_display()}"}
+    attendee.response = response
+    attendee.save(update_fields=["response"])
+    history.record_change(
+        entity=ENTITY, object_id=activity.pk, action=ChangeAction.UPDATE, actor=actor,
+        before=before, after={"responses": f"{name}: {attendee.get_response_display()}"},
+    )  # fmt: skip
+    organiser = activity.owner
+    if organiser is not None and organiser.pk != actor.pk and organiser.is_active:
+        _notify(
+            [organiser], Notification.Kind.REPLY, activity, REPLIES[response],
+            {"name": name, "title": activity.title},
         )  # fmt: skip
-        organiser = activity.owner
-        if organiser is not None and organiser.pk != actor.pk and organiser.is_active:
-            _notify(
-                [organiser], Notification.Kind.REPLY, activity, REPLIES[response],
-                {"name": str(actor), "title": activity.title},
-            )  # fmt: skip
+
+
+def contact_answers_record(
+    *, actor: User, activity_id: int, answers: list[tuple[str, str]]
+) -> Activity:
+    """The answers of contacts invited to an appointment, each (email address, accepted |
+    tentative | declined), e.g. from their replies to the emailed invitation. Needs the right
+    to change the appointment; an address of no invited contact is a field error and nothing
+    is recorded."""
+    c = Cleaner()
+    for index, (_email, response) in enumerate(answers):
+        if response not in ANSWERS:
+            c.add(f"answers.{index}", _("Answer accepted, tentative or declined."))
+    c.raise_if_invalid()
+    with transaction.atomic():
+        activity = (
+            activity_selectors.activities_visible_to(actor, for_edit=True)
+            .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
+            .select_related("owner")
+            .first()
+        )
+        if activity is None:
+            raise NotFound()
+        invited = {
+            a.contact_id: a
+            for a in Attendee.objects.select_for_update()
+            .filter(activity=activity, contact__isnull=False)
+            .select_related("contact")
+        }
+        by_address: dict[str, Attendee] = {}
+        for address, contact_id in EmailAddress.objects.filter(
+            contact_id__in=list(invited)
+        ).values_list("address", "contact_id"):
+            by_address.setdefault(address.lower(), invited[contact_id])
+        for email, response in answers:
+            attendee = by_address.get(email.lower())
+            if attendee is None:
+                raise ValidationFailed({"attendee": [
+                    _("%(email)s is not invited to this appointment.") % {"email": email}]})  # fmt: skip
+            _record_answer(actor, activity, attendee, str(attendee.contact), response)
     return activity
 
 
