@@ -8,10 +8,11 @@ search index in step. The UI and the API call these and nothing else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -489,15 +490,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
             update_fields=["primary_email", "primary_phone", "postal_code", "city", "country"]
         )
         _set_tags(account, nested["tags"] or [])
-        history.record_change(
-            entity="account",
-            object_id=account.pk,
-            action=ChangeAction.CREATE,
-            actor=actor,
-            after=account_snapshot(account),
-        )
-        _index_account(account)
-        sharing.apply_rules("account", account)
+        _record_created(actor, "account", account, account_snapshot, _index_account)
     return account
 
 
@@ -507,16 +500,8 @@ def account_update(
     """Change an account; ``version`` (if given) must be the one the caller read, else 409."""
     permissions.require(actor, "edit", "account")
     with transaction.atomic():
-        account = (
-            selectors.accounts_visible_to(actor, for_edit=True)
-            .select_for_update()
-            .filter(pk=account_id)
-            .first()
-        )
-        if account is None:
-            raise NotFound()
-        check_version(account, version if version is not None else data.get("version"))
-        data = {k: v for k, v in data.items() if k != "version"}
+        account = _locked(selectors.accounts_visible_to(actor, for_edit=True), account_id)
+        data = _checked_version(account, data, version)
         values, nested, cleaner = _clean_account(actor, data, account)
         cleaner.raise_if_invalid()
         before = account_snapshot(account)
@@ -527,27 +512,64 @@ def account_update(
         )
         if nested["tags"] is not None:
             _set_tags(account, nested["tags"])
-        after = account_snapshot(account)
-        if history.diff(before, after):
-            account.version += 1
-            account.updated_at = timezone.now()
-            account.save()
-            history.record_change(
-                entity="account",
-                object_id=account.pk,
-                action=ChangeAction.UPDATE,
-                actor=actor,
-                before=before,
-                after=after,
-            )
-            _index_account(account)
-            sharing.apply_rules("account", account)
-            if before["name"] != after["name"]:
-                for contact in Contact.objects.filter(primary_account=account).prefetch_related(
-                    "emails", "phones", "addresses"
-                ):
-                    _index_contact(contact)
+        after = _record_updated(actor, "account", account, before, account_snapshot, _index_account)
+        if after is not None and before["name"] != after["name"]:
+            for contact in Contact.objects.filter(primary_account=account).prefetch_related(
+                "emails", "phones", "addresses"
+            ):
+                _index_contact(contact)
     return account
+
+
+def _locked(queryset: QuerySet, pk: int) -> Any:
+    """The record ``pk`` of ``queryset`` (what the actor may change), locked for the update."""
+    record = queryset.select_for_update().filter(pk=pk).first()
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def _checked_version(record: Any, data: dict[str, Any], version: Any) -> dict[str, Any]:
+    """``data`` without its version, once that (or ``version``) is the record's (else 409)."""
+    check_version(record, version if version is not None else data.get("version"))
+    return {k: v for k, v in data.items() if k != "version"}
+
+
+def _record_created(
+    actor: User, entity: str, record: Any, snapshot: Callable, index: Callable
+) -> None:
+    """After a new record and its children are saved: history, search, sharing rules."""
+    history.record_change(
+        entity=entity, object_id=record.pk, action=ChangeAction.CREATE, actor=actor,
+        after=snapshot(record),
+    )  # fmt: skip
+    index(record)
+    sharing.apply_rules(entity, record)
+
+
+def _record_updated(
+    actor: User,
+    entity: str,
+    record: Any,
+    before: dict[str, Any],
+    snapshot: Callable,
+    index: Callable,
+) -> dict[str, Any] | None:
+    """After a record and its children were changed: if anything did, a new version in the
+    history, the search index and the sharing rules; the new snapshot (None: no change)."""
+    after = snapshot(record)
+    if not history.diff(before, after):
+        return None
+    record.version += 1
+    record.updated_at = timezone.now()
+    record.save()
+    history.record_change(
+        entity=entity, object_id=record.pk, action=ChangeAction.UPDATE, actor=actor,
+        before=before, after=after,
+    )  # fmt: skip
+    index(record)
+    sharing.apply_rules(entity, record)
+    return after
 
 
 def account_delete(*, actor: User, account_id: int) -> Account:
@@ -768,15 +790,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
         _set_account_links(actor, contact, nested["account_links"])
         contact.save()
         _set_tags(contact, nested["tags"] or [])
-        history.record_change(
-            entity="contact",
-            object_id=contact.pk,
-            action=ChangeAction.CREATE,
-            actor=actor,
-            after=contact_snapshot(contact),
-        )
-        _index_contact(contact)
-        sharing.apply_rules("contact", contact)
+        _record_created(actor, "contact", contact, contact_snapshot, _index_contact)
     return contact
 
 
@@ -786,16 +800,8 @@ def contact_update(
     """Change a contact; ``version`` (if given) must be the one the caller read, else 409."""
     permissions.require(actor, "edit", "contact")
     with transaction.atomic():
-        contact = (
-            selectors.contacts_visible_to(actor, for_edit=True)
-            .select_for_update()
-            .filter(pk=contact_id)
-            .first()
-        )
-        if contact is None:
-            raise NotFound()
-        check_version(contact, version if version is not None else data.get("version"))
-        data = {k: v for k, v in data.items() if k != "version"}
+        contact = _locked(selectors.contacts_visible_to(actor, for_edit=True), contact_id)
+        data = _checked_version(contact, data, version)
         values, nested, cleaner = _clean_contact(actor, data, contact)
         cleaner.raise_if_invalid()
         before = contact_snapshot(contact)
@@ -807,21 +813,7 @@ def contact_update(
         _set_account_links(actor, contact, nested["account_links"])
         if nested["tags"] is not None:
             _set_tags(contact, nested["tags"])
-        after = contact_snapshot(contact)
-        if history.diff(before, after):
-            contact.version += 1
-            contact.updated_at = timezone.now()
-            contact.save()
-            history.record_change(
-                entity="contact",
-                object_id=contact.pk,
-                action=ChangeAction.UPDATE,
-                actor=actor,
-                before=before,
-                after=after,
-            )
-            _index_contact(contact)
-            sharing.apply_rules("contact", contact)
+        _record_updated(actor, "contact", contact, before, contact_snapshot, _index_contact)
     return contact
 
 
