@@ -31,6 +31,7 @@ from farley.core.apiutil import (
 )
 from farley.core.errors import NotFound, ValidationFailed
 from farley.core.models import User
+from farley.core.prefetch import release
 
 router = Router()
 PLURALS = {
@@ -355,11 +356,9 @@ def _add_collection(kind: str, create_schema: type[Schema], patch_schema: type[S
         fields, descending = SORTS[sort]
         page = api_page(request, _prefetched(queryset), fields, descending=descending)
         titles = selectors.related_titles(request.user, page.items)
-        return {
-            "items": [activity_out(a, request.user, titles) for a in page.items],
-            "next_cursor": page.next_cursor,
-            "limit": page.limit,
-        }
+        items = [activity_out(a, request.user, titles) for a in page.items]
+        release(page.items)
+        return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
     def create_item(request: HttpRequest, payload: create_schema):  # type: ignore[valid-type]
         activity = services.activity_create(actor=request.user, kind=kind, data=_payload(payload))

@@ -23,6 +23,7 @@ from farley.core.apiutil import (
     requested_version,
 )
 from farley.core.models import User
+from farley.core.prefetch import release
 from farley.sales.models import Order, Quote
 from farley.sales.quote_pdf import quote_pdf, quote_pdf_name
 from farley.sales.selectors import quotes as selectors
@@ -254,8 +255,9 @@ def list_quotes(request: HttpRequest):
     queryset = selectors.quote_list(request.user, query_params(request), strict=True)
     page = api_page(request, queryset, ["created_at"], descending=True)
     _prefetch(page.items)
-    return {"items": [quote_out(q, request.user) for q in page.items],
-            "next_cursor": page.next_cursor, "limit": page.limit}  # fmt: skip
+    items = [quote_out(q, request.user) for q in page.items]
+    release(page.items)
+    return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
 
 @router.post(
