@@ -33,3 +33,8 @@ def test_demo_data_fills_every_part_of_the_crm(admin):
     demo_admin = User.objects.filter(role__key="administrator").order_by("pk").first()
     day = my_day(demo_admin)
     assert day.overdue and day.today and day.appointments and day.follow_ups
+    # A two-day trade fair next week, as dates.
+    from farley.activities.models import Activity
+
+    fair = Activity.objects.filter(owner=demo_admin, all_day=True).get()
+    assert (fair.last_day - fair.first_day).days == 1

@@ -1,8 +1,9 @@
 """Activities demo data for ``farley demo-data``: for every demo user (the administrator
 too, so "My day" is not empty after ``make run``) tasks overdue, due today and in the coming
 weeks, follow-ups on contacts, a weekly repeating task, appointments today and this week with
-colleagues and contacts invited, and logged calls and notes of the past weeks. Everything
-goes through the services, so history, search and timelines are what users get."""
+colleagues and contacts invited, a two-day trade fair next week (all day), and logged calls
+and notes of the past weeks. Everything goes through the services, so history, search and
+timelines are what users get."""
 
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ def generate(*, rng: random.Random, users: list[User], contacts: list[Contact]) 
                     minutes=30) if days > 0 else None,
             })  # fmt: skip
             counts["appointments"] += 1
+        # A trade fair next week: two whole days, the same dates for everyone.
+        services.activity_create(actor=user, kind="appointment", data={
+            "title": "Messe: Hannover Messe" if not english else "Trade fair: Hannover Messe",
+            "start_at": _at(user, 8, 0), "end_at": _at(user, 9, 0), "all_day": True,
+            "location": "Messegelände Hannover", "assignee_id": user.pk,
+        })  # fmt: skip
+        counts["appointments"] += 1
         for days in (-12, -5, -2):
             contact = rng.choice(mine)
             services.activity_create(actor=user, kind="call", data={
