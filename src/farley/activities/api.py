@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
-from farley.activities import bulk, days, ical, selectors, services
+from farley.activities import bulk, ical, selectors, services
 from farley.activities.models import Activity, ActivityKind
 from farley.core import sensitive
 from farley.core.apiutil import (
@@ -281,13 +281,14 @@ def activity_out(
     plain = [f for f in ActivityOut.model_fields if hasattr(activity, f)]
     data = {key: getattr(activity, key) for key in plain if key not in ("related", "attendees")}
     for key, value in data.items():
-        dated = activity.first_day is not None and key in ("start_at", "end_at")
-        if isinstance(value, dt.datetime) and not dated:  # in the caller's zone, with its offset
+        if not isinstance(value, dt.datetime):
+            continue
+        if activity.all_day and key in ("start_at", "end_at"):
+            # All day: dates, stored as midnight UTC of the first day and of the day after the
+            # last (farley.activities.days), answered as they are.
+            data[key] = value.astimezone(dt.UTC)
+        else:  # in the caller's time zone, with its offset
             data[key] = timezone.localtime(value)
-    if activity.first_day is not None:
-        # All day: dates, as midnight UTC of the first day and of the day after the last.
-        data["start_at"] = days.stored(activity.first_day)
-        data["end_at"] = days.stored(activity.last_day + dt.timedelta(days=1))
     data["assignee_id"] = activity.owner_id
     data["assignee_name"] = str(activity.owner) if activity.owner_id else None
     data["team_name"] = str(activity.team) if activity.team_id else None

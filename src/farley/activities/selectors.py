@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from farley.activities import days
 from farley.activities.models import (
     Activity,
     ActivityKind,
@@ -124,7 +125,7 @@ def my_day(user: User) -> MyDay:
         .order_by("start_at", "pk")[:MY_DAY_LIMIT]
         # An all-day appointment is on its dates: a day stored in UTC overlaps the day before
         # or after of a user far from it by some hours.
-        if a.first_day is None or a.first_day <= today <= a.last_day
+        if not a.all_day or days.covers(a.start_at, a.end_at, today)
     ]
     return day
 

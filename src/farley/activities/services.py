@@ -639,6 +639,19 @@ REPLIES = {
 }
 
 
+def _appointment(actor: User, activity_id: int, *, for_edit: bool = False) -> Activity:
+    """The appointment ``activity_id`` as far as ``actor`` may see (or change) it, else 404."""
+    activity = (
+        activity_selectors.activities_visible_to(actor, for_edit=for_edit)
+        .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
+        .select_related("owner")
+        .first()
+    )
+    if activity is None:
+        raise NotFound()
+    return activity
+
+
 def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activity:
     """The actor's answer to an invitation to an appointment: accepted, tentative or declined.
     Recorded in the appointment's history; the organiser (its assignee) is notified. Anyone
@@ -648,14 +661,7 @@ def attendee_respond(*, actor: User, activity_id: int, response: Any) -> Activit
         c.add("response", _("Answer accepted, tentative or declined."))
     c.raise_if_invalid()
     with transaction.atomic():
-        activity = (
-            activity_selectors.activities_visible_to(actor)
-            .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
-            .select_related("owner")
-            .first()
-        )
-        if activity is None:
-            raise NotFound()
+        activity = _appointment(actor, activity_id)
         attendee = (
             Attendee.objects.select_for_update().filter(activity=activity, user=actor).first()
         )
@@ -700,14 +706,7 @@ def contact_answers_record(
             c.add(f"answers.{index}", _("Answer accepted, tentative or declined."))
     c.raise_if_invalid()
     with transaction.atomic():
-        activity = (
-            activity_selectors.activities_visible_to(actor, for_edit=True)
-            .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
-            .select_related("owner")
-            .first()
-        )
-        if activity is None:
-            raise NotFound()
+        activity = _appointment(actor, activity_id, for_edit=True)
         invited = {
             a.contact_id: a
             for a in Attendee.objects.select_for_update()
@@ -738,14 +737,7 @@ def contacts_invite(*, actor: User, activity_id: int) -> list[str]:
     from farley.activities import ical
 
     permissions.require(actor, "edit", ENTITY)
-    activity = (
-        activity_selectors.activities_visible_to(actor, for_edit=True)
-        .filter(kind=ActivityKind.APPOINTMENT, pk=activity_id)
-        .select_related("owner")
-        .first()
-    )
-    if activity is None:
-        raise NotFound()
+    activity = _appointment(actor, activity_id, for_edit=True)
     invited = [
         a.contact
         for a in activity.attendees.select_related("contact").filter(contact__isnull=False)
