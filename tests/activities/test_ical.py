@@ -271,6 +271,13 @@ def test_only_who_may_change_the_appointment_records_answers(sales1, sales2, inv
     assert answer_of(meeting) == "needs_action"
 
 
+def test_a_read_only_user_records_no_answer(sales1, invited, reader):
+    meeting, invitation = invited
+    response = upload(Api(reader), reply(invitation, "greta@example.de", "ACCEPTED"))
+    assert_error(response, 403)
+    assert answer_of(meeting) == "needs_action"
+
+
 def test_a_reply_imported_on_the_page_shows_on_the_appointment(sales1, client, invited):
     meeting, invitation = invited
     client.force_login(sales1)

@@ -700,6 +700,7 @@ def contact_answers_record(
     tentative | declined), e.g. from their replies to the emailed invitation. Needs the right
     to change the appointment; an address of no invited contact is a field error and nothing
     is recorded."""
+    permissions.require(actor, "edit", ENTITY)
     c = Cleaner()
     for index, (_email, response) in enumerate(answers):
         if response not in ANSWERS:
