@@ -208,3 +208,30 @@ def test_in_german_the_week_starts_on_monday(page, admin_login):
     expect(headers.first).to_contain_text("Mo")
     expect(page.locator("#calendar")).to_contain_text("Dezember 2026")
     assert page.problems == []
+
+
+def test_an_all_day_appointment_is_on_its_dates_for_a_colleague_far_away(page, admin_login):
+    """A trade fair on 10 and 11 December saved in Tokyo shows on those two days in the week of
+    an attendee in Los Angeles (17 hours behind), and on its page."""
+    from django.utils import timezone
+
+    admin_login.time_zone = "America/Los_Angeles"
+    admin_login.save(update_fields=["time_zone"])
+    organiser = make_user("sales", full_name="Taro Tokio", time_zone="Asia/Tokyo")
+    with timezone.override(timezones.zone(organiser)):
+        fair = appointment(organiser, "Messe", "2026-12-10T00:00", "2026-12-11T00:00",
+                           all_day=True, attendees=[{"type": "user", "id": admin_login.pk}])  # fmt: skip
+
+    page.goto(page.base_url + WEEK)
+    expect(entry(page, fair)).to_be_visible()
+    box = entry(page, fair).bounding_box()
+    first, last = (
+        page.locator(f'#calendar [role="columnheader"][data-date="{day}"]').first.bounding_box()
+        for day in ("2026-12-10", "2026-12-11")
+    )
+    assert abs(box["x"] - first["x"]) < 6, (box, first)
+    assert abs(box["x"] + box["width"] - (last["x"] + last["width"])) < 6, (box, last)
+    entry(page, fair).click()
+    page.wait_for_url(page.base_url + f"/activities/{fair.pk}/")
+    expect(page.locator("body")).to_contain_text("12/10/2026")
+    assert page.problems == []
