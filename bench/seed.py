@@ -12,7 +12,9 @@ Why it is fast (the services write ~30 rows per contact with history; here they 
   all rows are made and this process has made the record shares (by SQL, about a second),
   the helper builds the FTS5 index (``core_search_fts``, trigram; text and access tokens,
   :mod:`farley.core.search_access`) of all documents in a side file, whose shadow tables are
-  then copied in, and collects the search vocabulary;
+  then copied in, and collects the search vocabulary; meanwhile this process builds the
+  index of words per access token (:mod:`farley.core.search_keys`) from the search
+  documents;
 * ``executemany`` in transactions of one batch, no journal while loading, constant columns
   as SQL literals (only the varying values are bound);
 * secondary indexes are dropped before and re-created after the load (one sort per index
@@ -63,7 +65,7 @@ RULES = [
     ("account", "Versicherungen (WZ 65)", {"industry": "65"}, 3, True),
     ("contact", "Bremen (PLZ 28)", {"postal_code": "28"}, 4, False),
 ]
-FTS_HASHSIZE = 1073741824  # FTS5 pending-terms buffer while loading (side file only)
+FTS_HASHSIZE = 1073741824  # FTS5 pending-terms buffer while loading
 # occurred_at of entry n of contact c: now minus this many minutes (within the last year).
 OFFSET_SQL = "((c.id * 7919 + {n} * 104729) % 525600)"
 
@@ -271,6 +273,34 @@ def _build_fts(
     db.execute("COMMIT")
     db.close()
     return sorted(words)
+
+
+def _build_keys(
+    db: sqlite3.Connection, shares: dict[int, list[tuple[int | None, int | None]]]
+) -> None:
+    """Fill the index of words per access token (:mod:`farley.core.search_keys`) from the
+    search documents, with the access tokens :mod:`farley.core.search_access` writes into
+    the rows the helper puts into ``core_search_fts``."""
+    from farley.core.search_access import document_access
+    from farley.core.search_keys import TABLE, keys_of
+
+    none: list[tuple[int | None, int | None]] = []
+    db.execute("BEGIN")
+    db.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
+    documents = db.execute(
+        "SELECT id, body, owner_id, team_id FROM core_searchdocument ORDER BY id"
+    )
+    while rows := documents.fetchmany(BATCH):
+        db.executemany(
+            f"INSERT INTO {TABLE}(rowid, keys) VALUES (?, ?)",
+            [
+                (rowid, keys_of(body, document_access(owner, team, shares.get(rowid, none))))
+                for rowid, body, owner, team in rows
+            ],
+        )
+    # The server writes a document at a time: FTS5's default buffer.
+    db.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('hashsize', 1048576)")
+    db.execute("COMMIT")
 
 
 def works_at_account(cid: int) -> bool:
@@ -530,6 +560,39 @@ def _check_access_column(db: sqlite3.Connection, size: int) -> None:
             raise RuntimeError(f"search document {pk}: access {access!r}, expected {want!r}")
     if not rows:
         raise RuntimeError("no search documents to check the access column of")
+
+
+def _check_keys(db: sqlite3.Connection, owner: tuple[int, int]) -> None:
+    """The index of words per access token finds, for the owner's and their team's tokens and
+    the words of a document of the team, the documents with that token holding that word as
+    a word, as the trigram index does."""
+    from farley.core.search_access import FTS_TABLE, OWNER, SHARED_TEAM, TEAM, token
+    from farley.core.search_keys import TABLE
+    from farley.core.vocabulary import words_of
+
+    user, team = owner
+    body = db.execute("SELECT body FROM core_searchdocument WHERE team_id = ? LIMIT 1", [team])
+    words = sorted(words_of(body.fetchone()[0]))[:4]
+    checked = 0
+    for word in words:
+        pattern = re.compile(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])")
+        for access in (token(OWNER, user), token(TEAM, team), token(SHARED_TEAM, team)):
+            expected = {
+                rowid for rowid, text in db.execute(
+                    f"SELECT rowid, body FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?",
+                    [f'body : "{word}" AND access : "{access}"'],
+                ) if pattern.search(text)
+            }  # fmt: skip
+            found = {
+                rowid for (rowid,) in db.execute(
+                    f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ?", [f'"{access}{word}"']
+                )
+            }  # fmt: skip
+            if found != expected:
+                raise RuntimeError(f"the index of words per token differs for {word!r}, {access!r}")
+            checked += len(found)
+    if not checked:
+        raise RuntimeError(f"the index of words per token has none of {words} for the team")
 
 
 def seed(size: int, db_path: Path) -> dict[str, Any]:
@@ -893,7 +956,6 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
         rowid = object_id if entity == "account" else first_contact_document + object_id
         shared.setdefault(rowid, []).append((user_id, team_id))
     shared_out.put(shared)
-    del shared
     timed("shares", t)
 
     # --- timeline: five entries per contact, made by SQLite ---------------------------------
@@ -923,6 +985,12 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     for _name, _table, index_sql in indexes:
         db.execute(index_sql)
     timed("indexes", t)
+
+    # --- the index of words per access token, while the helper builds the trigram index ----
+    t = time.perf_counter()
+    _build_keys(db, shared)
+    del shared
+    timed("keys", t)
 
     # --- the FTS index from next door -------------------------------------------------------
     t = time.perf_counter()
@@ -1017,6 +1085,7 @@ def seed(size: int, db_path: Path) -> dict[str, Any]:
     if not hits or counts["fts"] != counts["search"]:
         raise RuntimeError(f"the search index is incomplete: {counts}, {hits} hits for {probe!r}")
     _check_access_column(db, size)
+    _check_keys(db, owners[0])
     if size <= 20_000:
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')")
         problems = db.execute("PRAGMA foreign_key_check").fetchall()

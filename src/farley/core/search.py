@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q
 from rapidfuzz import fuzz
 
-from farley.core import search_access, trigrams, vocabulary
+from farley.core import search_access, search_keys, trigrams, vocabulary
 from farley.core.models import SearchDocument, User
 from farley.core.text import digits, fold, looks_like_phone
 from farley.core.visibility import viewable_entities, visibility_q
@@ -85,9 +85,11 @@ def index_document(
     )
     if connection.vendor == "sqlite":
         access = search_access.record_access(entity, object_id, owner_id, team_id)
+        search_keys.forget([document.pk])
         with connection.cursor() as cursor:
             cursor.execute(FTS_DELETE_SQL, [document.pk])
             cursor.execute(FTS_INSERT_SQL, [document.pk, body, access])
+        search_keys.learn([document.pk])
     if old_body != body:
         words, old_words = vocabulary.words_of(body), vocabulary.words_of(old_body or "")
         vocabulary.remember(words - old_words)
@@ -102,6 +104,7 @@ def remove_document(*, entity: str, object_id: int) -> None:
         return
     ids = [pk for pk, _body in rows]
     if connection.vendor == "sqlite":
+        search_keys.forget(ids)
         with connection.cursor() as cursor:
             cursor.executemany(FTS_DELETE_SQL, [[i] for i in ids])
     SearchDocument.objects.filter(id__in=ids).delete()
@@ -124,14 +127,15 @@ def fts_quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _fts_join(base, expr: str):
-    """``base`` joined with the FTS5 matches of ``expr``. A join, not ``id IN (subquery)``:
-    SQLite then walks the matches and stops at the LIMIT, and the visibility filter applies
-    before it, so a restricted user's matches are never cut off by other people's records."""
+def _fts_join(base, expr: str, fts_table: str = FTS_TABLE):
+    """``base`` joined with the FTS5 matches of ``expr`` in ``fts_table``. A join, not
+    ``id IN (subquery)``: SQLite then walks the matches and stops at the LIMIT, and the
+    visibility filter applies before it, so a restricted user's matches are never cut off by
+    other people's records."""
     table = base.model._meta.db_table
     return base.extra(  # noqa: S610 (the only value, expr, is a bound parameter)
-        tables=[FTS_TABLE],
-        where=[f'{FTS_TABLE}.rowid = "{table}"."id"', f"{FTS_TABLE} MATCH %s"],
+        tables=[fts_table],
+        where=[f'{fts_table}.rowid = "{table}"."id"', f"{fts_table} MATCH %s"],
         params=[expr],
     )
 
@@ -143,7 +147,9 @@ def _matching(base, alternatives: list[list[str]], user: User | None, tokens: li
     On SQLite the index finds them: per spelling its rarest trigram
     (:func:`farley.core.trigrams.rarest`), and for a restricted user one of their access
     tokens (``tokens``, :mod:`farley.core.search_access`), which stand for the visibility
-    filter; the whole spellings are then checked on the few documents found."""
+    filter; the whole spellings are then checked on the few documents found. A restricted
+    user's search for words of letters asks the index of words per access token instead
+    (:mod:`farley.core.search_keys`), which holds only what they may see."""
     if connection.vendor != "sqlite":
         base = base.filter(_visible(user))
         for spellings in alternatives:
@@ -156,14 +162,18 @@ def _matching(base, alternatives: list[list[str]], user: User | None, tokens: li
         for spellings in alternatives:
             base = base.filter(title__icontains=spellings[0])
         return base
-    # A restricted user's access tokens narrow the documents enough that one trigram per
-    # spelling is cheapest; an administrator's search is narrowed by the trigrams alone.
-    count = 2 if tokens is None else 1
-    expr = " AND ".join(
-        "(" + " OR ".join(_rare_parts(s, count) for s in sorted(set(spellings))) + ")"
-        for spellings in indexed
-    )
-    base = _fts_join(base, search_access.match_expression(expr, tokens))
+    keys = search_keys.expression(indexed, tokens) if tokens is not None else None
+    if keys:
+        base = _fts_join(base, keys, search_keys.TABLE)
+    else:
+        # A restricted user's access tokens narrow the documents enough that one trigram per
+        # spelling is cheapest; an administrator's search is narrowed by the trigrams alone.
+        count = 2 if tokens is None else 1
+        expr = " AND ".join(
+            "(" + " OR ".join(_rare_parts(s, count) for s in sorted(set(spellings))) + ")"
+            for spellings in indexed
+        )
+        base = _fts_join(base, search_access.match_expression(expr, tokens))
     for spellings in indexed:
         base = base.filter(_any_spelling(spellings))
     return base
@@ -189,7 +199,7 @@ def _misspelled(base, exact: list[list[str]], found: int, limit: int, restricted
     right, finds only exact matches, as everyone's does (and costs no more than theirs)."""
     if found >= limit:
         return False
-    if not restricted:
+    if not restricted or any(search_keys.unknown(spellings[0]) for spellings in exact):
         return True
     return _matching(base, exact, None, None)[:limit].count() < limit
 

@@ -12,7 +12,8 @@ On SQLite the tokens are the visibility filter of search, so they are kept in st
 writes them with the document (after every change of owner or team) and :func:`refresh`
 after every change of a record's shares (by hand or by a sharing rule); a user's tokens come
 from their role, teams and subordinates at the time of the search. PostgreSQL searches with
-the visibility filter itself.
+the visibility filter itself. The index of words per token (:mod:`farley.core.search_keys`)
+is made from this column and kept in step with it.
 
 A token is one trigram, as the index is built with the trigram tokenizer: a letter for its
 kind and the principal's id in two characters of the Unicode Private Use Area, which folded
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from farley.core import search_keys
 from farley.core.models import RecordShare, SearchDocument, User, Visibility
 from farley.core.visibility import subordinate_user_ids, team_ids, visibility_scope
 
@@ -112,8 +114,12 @@ def refresh(entity: str, object_ids: Iterable[int]) -> None:
             )
             current = dict(cursor.fetchall())
             changed = [[access, pk] for pk, access in wanted.items() if current.get(pk) != access]
-            if changed:
+        if changed:
+            rowids = [pk for _access, pk in changed]
+            search_keys.forget(rowids)
+            with connection.cursor() as cursor:
                 cursor.executemany(UPDATE_SQL, changed)
+            search_keys.learn(rowids)
 
 
 def match_expression(body_expr: str, tokens: list[str] | None) -> str:

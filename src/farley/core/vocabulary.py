@@ -18,6 +18,8 @@ from rapidfuzz import fuzz, process
 
 from farley.core.models import SearchWord
 
+# The words are also those of the index of keys (farley.core.search_keys), which removes a
+# document's keys by making them again: changing them needs a migration that rebuilds it.
 WORD_RE = re.compile(r"[^\W\d_]{4,}")
 MAX_LENGTH = 100
 FTS_TABLE = "core_searchword_fts"
@@ -28,6 +30,7 @@ USED_SQL = "SELECT 1 FROM core_search_fts WHERE core_search_fts MATCH %s LIMIT 1
 SIMILAR_SQLITE_SQL = (
     "SELECT word FROM core_searchword_fts WHERE core_searchword_fts MATCH %s ORDER BY rank LIMIT %s"
 )
+CONTAINING_SQL = "SELECT word FROM core_searchword_fts WHERE core_searchword_fts MATCH %s LIMIT %s"
 SIMILAR_POSTGRES_SQL = (
     "SELECT word FROM core_searchword WHERE word %% %s ORDER BY similarity(word, %s) DESC LIMIT %s"
 )
@@ -79,6 +82,16 @@ def forget_unused(words: Iterable[str]) -> None:
         with connection.cursor() as cursor:
             cursor.executemany(DELETE_SQL, [[i] for i in rows])
     SearchWord.objects.filter(id__in=rows).delete()
+
+
+def containing(term: str, limit: int) -> set[str]:
+    """Up to ``limit`` vocabulary words that contain ``term`` (folded, three or more
+    characters; SQLite: the trigram index finds them as a phrase, which is a substring)."""
+    from farley.core.search import fts_quote
+
+    with connection.cursor() as cursor:
+        cursor.execute(CONTAINING_SQL, [fts_quote(term), limit])
+        return {word for (word,) in cursor.fetchall() if term in word}
 
 
 def similar(term: str, *, limit: int = 5) -> list[str]:
