@@ -34,7 +34,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not host_ok:
         settings.ALLOWED_HOSTS.append(args.host)
     from farley import jobs
+    from farley.core import search_keys
 
+    search_keys.rebuild_if_stale()
     jobs.start_embedded()
     print(f"Farley is serving at http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="farley")

@@ -621,3 +621,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SystemState(models.Model):
+    """What maintenance last did, kept in the database so that a restart neither repeats nor
+    forgets it: e.g. how the search keys were built (:mod:`farley.core.search_keys`) or when
+    the search indexes were last purged after an erasure."""
+
+    name = models.CharField(max_length=60, unique=True)
+    value = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

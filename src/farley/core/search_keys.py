@@ -23,7 +23,11 @@ changes. Every write of ``core_search_fts`` therefore calls :func:`forget` befor
 :func:`learn` after it (:func:`farley.core.search.index_document`,
 :func:`farley.core.search.remove_document`, :func:`farley.core.search_access.refresh`). The keys
 are part of the visibility filter: one left behind would show a record to someone who lost
-access to it.
+access to it. Making a row's keys again gives the same keys only with the same code and the
+same Unicode data (what Python counts as a letter), so the table records how it was built
+(:func:`build_version`) and is built anew by ``farley migrate`` and ``farley serve`` when that
+changed (:func:`rebuild_if_stale`). FTS5's ``ascii`` tokenizer splits the keys at spaces only
+(every non-ASCII character belongs to a token), so SQLite's own Unicode tables play no part.
 
 A run of letters longer than the vocabulary keeps (100) counts with its first 100 only; a term
 in the rest of it is found by the trigram index when no vocabulary word holds the term, and not
@@ -32,20 +36,22 @@ by a restricted user's search when some other word does.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from farley.core import vocabulary
 
+log = logging.getLogger("farley.search")
+
 TABLE = "core_searchkeys_fts"
 SOURCE = "core_search_fts"
-# A key is one term: letters, digits and the tokens' Private Use Area characters; only the
-# spaces between keys separate them. Text is folded already, so no diacritics are removed.
-TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co'"
+# Keys are separated by spaces; letters (ASCII ones lower-cased), digits and the tokens'
+# Private Use Area characters all belong to a key.
 CREATE_SQL = (
-    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(keys, content='', detail='none', "
-    f'tokenize="{TOKENIZER}")'
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(keys, content='', detail='none', tokenize='ascii')"
 )
 # Parameterised; the only values are bound with %s.
 ADD_SQL = "INSERT INTO core_searchkeys_fts(rowid, keys) VALUES (%s, %s)"
@@ -55,12 +61,20 @@ REMOVE_SQL = (
 MAX_WORDS = 50  # vocabulary words holding a term beyond which the trigram index answers
 MAX_KEYS = 400  # keys asked for per term (words times tokens), likewise
 BATCH = 500
+FORMAT = "1"  # how keys_of makes keys; a new value builds the table anew
+STATE = "search-keys"
+
+
+def build_version() -> str:
+    """What the keys depend on besides the text: this module's format and Python's Unicode
+    data (which characters the vocabulary counts as letters)."""
+    return f"{FORMAT} unicode {unicodedata.unidata_version}"
 
 
 def keys_of(body: str, access: str) -> str:
     """The keys of a document of ``core_search_fts``: each access token with each word.
     Rows are removed by making their keys again, so a change to how keys (or the vocabulary's
-    words) are made needs a migration that builds the table anew."""
+    words) are made needs a new FORMAT, which builds the table anew."""
     words = sorted(vocabulary.words_of(body))
     return " ".join(token + word for token in access.split() for word in words)
 
@@ -102,7 +116,10 @@ def expression(alternatives: list[list[str]], tokens: list[str]) -> str | None:
         for spelling in spellings:
             if not answerable(spelling):
                 return None
-            words |= vocabulary.containing(spelling, MAX_WORDS + 1)
+            found = vocabulary.containing(spelling, MAX_WORDS + 1)
+            if len(found) > MAX_WORDS:
+                return None
+            words.update(found)
         if not words or len(words) > MAX_WORDS or len(words) * len(tokens) > MAX_KEYS:
             return None
         keys = sorted(token + word for token in tokens for word in words)
@@ -120,3 +137,39 @@ def unknown(term: str) -> bool:
 def answerable(term: str) -> bool:
     """Whether ``term`` could be inside a vocabulary word: letters only, as many as a word."""
     return bool(vocabulary.WORD_RE.fullmatch(term))
+
+
+def rebuild() -> int:
+    """Build the table anew from ``core_search_fts`` and record how (see the module); the
+    number of documents. At 1,000,000 contacts some 45 seconds."""
+    from farley.core.models import SystemState
+
+    count = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        cursor.execute(CREATE_SQL)
+        cursor.execute(f"SELECT rowid, body, access FROM {SOURCE} ORDER BY rowid")  # noqa: S608 (constants)
+        while rows := cursor.fetchmany(BATCH * 4):
+            with connection.cursor() as writer:
+                writer.executemany(
+                    ADD_SQL, [[pk, keys_of(body, access)] for pk, body, access in rows]
+                )
+            count += len(rows)
+        SystemState.objects.update_or_create(name=STATE, defaults={"value": build_version()})
+    return count
+
+
+def rebuild_if_stale() -> bool:
+    """Build the table anew if it was built with another format or other Unicode data (a
+    Python upgrade), where forgetting a row's keys could miss some (SQLite only)."""
+    from farley.core.models import SystemState
+
+    if connection.vendor != "sqlite":
+        return False
+    built = SystemState.objects.filter(name=STATE).values_list("value", flat=True).first()
+    if built == build_version():
+        return False
+    log.warning("search keys built as %r, now %r: building them anew", built, build_version())
+    count = rebuild()
+    log.warning("search keys of %s documents built", count)
+    return True

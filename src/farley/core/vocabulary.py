@@ -84,14 +84,15 @@ def forget_unused(words: Iterable[str]) -> None:
     SearchWord.objects.filter(id__in=rows).delete()
 
 
-def containing(term: str, limit: int) -> set[str]:
+def containing(term: str, limit: int) -> list[str]:
     """Up to ``limit`` vocabulary words that contain ``term`` (folded, three or more
-    characters; SQLite: the trigram index finds them as a phrase, which is a substring)."""
+    characters), in any case: SQLite's trigram index finds them as a phrase, which is a
+    substring that ignores case (folded text may hold capitals, e.g. from styled letters)."""
     from farley.core.search import fts_quote
 
     with connection.cursor() as cursor:
         cursor.execute(CONTAINING_SQL, [fts_quote(term), limit])
-        return {word for (word,) in cursor.fetchall() if term in word}
+        return [word for (word,) in cursor.fetchall()]
 
 
 def similar(term: str, *, limit: int = 5) -> list[str]:

@@ -1,12 +1,14 @@
-"""The SQLite index of words per access token (:mod:`farley.core.search_keys`)."""
+"""The SQLite index of words per access token (:mod:`farley.core.search_keys`), and the
+table where maintenance records what it did (``SystemState``: how the keys were built)."""
 
-from django.db import migrations
+import django.utils.timezone
+from django.db import migrations, models
 
 TABLE = "core_searchkeys_fts"
 # As farley.core.search_keys.CREATE_SQL was when this migration was written.
 CREATE_SQL = (
     "CREATE VIRTUAL TABLE core_searchkeys_fts USING fts5(keys, content='', detail='none', "
-    "tokenize=\"unicode61 remove_diacritics 0 categories 'L* N* Co'\")"
+    "tokenize='ascii')"
 )
 BATCH = 2000
 
@@ -15,7 +17,7 @@ def create_keys_index(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
     # The keys as the module makes them: it removes a row's keys by making them again.
-    from farley.core.search_keys import keys_of
+    from farley.core.search_keys import STATE, build_version, keys_of
 
     schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
     schema_editor.execute(CREATE_SQL)
@@ -26,6 +28,9 @@ def create_keys_index(apps, schema_editor):
                 f"INSERT INTO {TABLE}(rowid, keys) VALUES (%s, %s)",  # noqa: S608 (constant)
                 [[rowid, keys_of(body, access)] for rowid, body, access in rows],
             )
+    apps.get_model("core", "SystemState").objects.update_or_create(
+        name=STATE, defaults={"value": build_version()}
+    )
 
 
 def drop_keys_index(apps, schema_editor):
@@ -36,4 +41,20 @@ def drop_keys_index(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("core", "0020_notification_invitation_kinds")]
 
-    operations = [migrations.RunPython(create_keys_index, drop_keys_index)]
+    operations = [
+        migrations.CreateModel(
+            name="SystemState",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
+                ("value", models.CharField(blank=True, max_length=200)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+            ],
+        ),
+        migrations.RunPython(create_keys_index, drop_keys_index),
+    ]
