@@ -12,8 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "farley.settings")
 
 app = Celery("farley")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["farley.activities", "farley.contacts"])
+app.autodiscover_tasks(["farley.activities", "farley.contacts", "farley.core"])
 app.conf.beat_schedule = {
     "reminders": {"task": "farley.activities.tasks.send_reminders", "schedule": 30.0},
     "retention": {"task": "farley.contacts.tasks.apply_retention", "schedule": 3600.0},
+    "search-purge": {"task": "farley.core.tasks.purge_search_indexes", "schedule": 600.0},
 }

@@ -74,12 +74,30 @@ def cmd_apply_retention(args: argparse.Namespace) -> int:
 
 
 def cmd_reapply_erasures(args: argparse.Namespace) -> int:
+    from django.db import connection
+
     from farley.contacts.privacy import erase, erased_contact_ids
+    from farley.core.search_purge import compact
 
     ids = erased_contact_ids()
     for contact_id in ids:
         erase(actor=None, contact_id=contact_id)
     print(f"{len(ids)} erased contacts anonymised again.")
+    if ids and connection.vendor == "sqlite":
+        # The restored file still holds the old text in index segments and free pages.
+        print(f"Search indexes compacted ({compact()} merge steps).")
+        if not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM")
+            print("Database file rewritten (VACUUM): no free page keeps old text.")
+    return 0
+
+
+def cmd_purge_search(args: argparse.Namespace) -> int:
+    from farley.core.search_purge import run_due
+
+    steps = run_due()
+    print(f"Search indexes compacted ({steps} merge steps)." if steps else "Nothing to purge.")
     return 0
 
 
@@ -190,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("apply-retention", help="apply the automatic retention policies (daily)")
     p.set_defaults(func=cmd_apply_retention)
+
+    p = sub.add_parser(
+        "purge-search",
+        help="compact the search indexes now if anyone was erased since they last were "
+        "(the server does it every ten minutes)",
+    )
+    p.set_defaults(func=cmd_purge_search)
     return parser
 
 

@@ -40,7 +40,17 @@ def _retention() -> object:
     return run_due()
 
 
-JOBS = (Job("reminders", 30.0, _reminders), Job("retention", 3600.0, _retention))
+def _search_purge() -> object:
+    from farley.core.search_purge import run_due
+
+    return run_due()
+
+
+JOBS = (
+    Job("reminders", 30.0, _reminders),
+    Job("retention", 3600.0, _retention),
+    Job("search-purge", 600.0, _search_purge),
+)
 
 
 def run_once(job: Job) -> None:

@@ -9,11 +9,13 @@ import json
 import zipfile
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from farley.contacts import privacy
 from farley.contacts import services as contacts
 from farley.contacts.models import Contact, TimelineEntry
+from farley.core import search_purge
 from farley.core.errors import Forbidden
 from farley.core.models import ChangeRecord, SearchDocument, SearchWord
 from farley.core.search import search
@@ -123,3 +125,17 @@ def test_erasures_are_applied_again_after_restoring_a_backup(admin, person):
 
     assert main(["reapply-erasures"]) == 0
     assert Contact.objects.get(pk=person.pk).last_name.startswith("Erased contact")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the file of the SQLite database")
+def test_after_erasure_and_the_purge_no_byte_of_the_person_is_left(admin, person):
+    secrets = ["Zacharias", "Quastenflosser", "zq@privat.example", "301112233"]
+    image = connection.connection.serialize()
+    assert all(secret.lower().encode() in image.lower() for secret in secrets)
+    privacy.erase(actor=admin, contact_id=person.pk)
+    assert search_purge.run_due() > 0
+    image = connection.connection.serialize().lower()
+    # Not even the tail of a word a search index kept in a segment (terms share prefixes).
+    for fragment in [*secrets, "charias", "flosser", "zq@privat"]:
+        assert fragment.lower().encode() not in image, fragment
+    assert search_purge.run_due() == 0  # nothing erased since
