@@ -131,6 +131,9 @@ def _describe(body: bytes) -> str:
     return f"{len(body) / 1024:.0f} kB"
 
 
+WARMUP = 5  # requests before the timed ones, per measure
+
+
 def _measure(
     key: str,
     opener: urllib.request.OpenerDirector,
@@ -149,8 +152,10 @@ def _measure(
         result.note = f"n/a ({status})"
         return result
     first = _describe(body)
-    for url in urls[1:4]:
-        _request(opener, url, headers)
+    # The same number of warm-up requests for one URL as for many: the server's first
+    # requests load code and caches, which is not what is measured.
+    for i in range(1, WARMUP):
+        _request(opener, urls[i % len(urls)], headers)
     times = []
     for i in range(n):
         status, _body, ms = _request(opener, urls[i % len(urls)], headers)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status, UploadedFile
@@ -94,13 +95,24 @@ class AccountLinkOut(Schema):
     role: str
 
 
+LIST_RELATIONS = ("emails", "phones", "addresses", "tags")
+
+
+def _related(record: Account | Contact, name: str) -> Iterable[Any]:
+    """The rows of relation ``name``: the list a list endpoint prefetched into ``<name>_rows``
+    (a plain list: Django makes no queryset per record for it, some 250 clones of a query per
+    page of 50 contacts), else the relation's, prefetched or not."""
+    rows = record.__dict__.get(f"{name}_rows")
+    return rows if rows is not None else getattr(record, name).all()
+
+
 def _channels(record: Account | Contact, user: User) -> dict[str, Any]:
     entity = "account" if isinstance(record, Account) else "contact"
     return {
-        "emails": [{"address": e.address, "kind": e.kind} for e in record.emails.all()],
+        "emails": [{"address": e.address, "kind": e.kind} for e in _related(record, "emails")],
         "phones": [
             {"number": p.number, "kind": p.kind, "display": phone_display(p.number)}
-            for p in sensitive.visible_phones(user, entity, record.phones.all())
+            for p in sensitive.visible_phones(user, entity, _related(record, "phones"))
         ],
         "addresses": [
             {
@@ -116,9 +128,9 @@ def _channels(record: Account | Contact, user: User) -> dict[str, Any]:
                     "country",
                 )
             }
-            for a in record.addresses.all()
+            for a in _related(record, "addresses")
         ],
-        "tags": sorted(t.name for t in record.tags.all()),
+        "tags": sorted(t.name for t in _related(record, "tags")),
     }
 
 
@@ -156,12 +168,12 @@ class RecordOut(Schema):
 def _list_response(request: HttpRequest, entity: str, serialize) -> dict[str, Any]:
     permissions.require(request.user, "view", entity)
     page = selectors.list_page(entity, request.user, query_params(request), strict=True)
-    lookups: list[Any] = ["emails", "phones", "addresses", "tags"]
+    lookups: list[Any] = [Prefetch(name, to_attr=f"{name}_rows") for name in LIST_RELATIONS]
     if entity == "contact":
-        lookups.append(selectors.active_account_links(request.user))
+        lookups.append(selectors.active_account_links(request.user, to_attr="account_links_rows"))
     prefetch_related_objects(page.items, *lookups)
     items = [serialize(r, request.user) for r in page.items]
-    release(page.items)
+    release(page.items, attributes=[*LIST_RELATIONS, "account_links"])
     return {"items": items, "next_cursor": page.next_cursor, "limit": page.limit}
 
 
@@ -576,7 +588,7 @@ def contact_out(contact: Contact, user: User) -> dict[str, Any]:
         "description": contact.description,
         "account_links": [
             {"account_id": link.account_id, "account_name": link.account.name, "role": link.role}
-            for link in contact.account_links.all()
+            for link in _related(contact, "account_links")
         ],
     }
 

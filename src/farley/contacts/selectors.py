@@ -405,7 +405,7 @@ def account_detail(user: User, account_id: int, *, include_deleted: bool = False
     return account
 
 
-def active_account_links(user: User | None = None) -> Prefetch:
+def active_account_links(user: User | None = None, to_attr: str | None = None) -> Prefetch:
     """``contact.account_links`` without links to accounts in the trash (they are kept, so
     that restoring the account brings them back, but are not shown) and, given ``user``,
     without links to accounts they may not see."""
@@ -416,7 +416,7 @@ def active_account_links(user: User | None = None) -> Prefetch:
         # Exists, not "IN (all visible accounts)": it checks the few linked accounts only.
         visible = accounts_visible_to(user).filter(pk=OuterRef("account_id"))
         links = links.filter(Exists(visible))
-    return Prefetch("account_links", queryset=links.order_by("position"))
+    return Prefetch("account_links", queryset=links.order_by("position"), to_attr=to_attr)
 
 
 def contact_detail(user: User, contact_id: int, *, include_deleted: bool = False) -> Contact:

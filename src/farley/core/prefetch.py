@@ -15,8 +15,12 @@ from collections.abc import Iterable
 from django.db.models import Model
 
 
-def release(records: Iterable[Model]) -> None:
-    """Drop what prefetching cached on ``records`` (read nothing of theirs afterwards that
-    was prefetched: it would be fetched again)."""
+def release(records: Iterable[Model], attributes: Iterable[str] = ()) -> None:
+    """Drop what prefetching cached on ``records``, also the lists prefetched into
+    ``<name>_rows`` for each of ``attributes`` (read nothing of theirs afterwards that was
+    prefetched: it would be fetched again)."""
+    names = [f"{name}_rows" for name in attributes]
     for record in records:
         record.__dict__.pop("_prefetched_objects_cache", None)
+        for name in names:
+            record.__dict__.pop(name, None)
