@@ -65,3 +65,11 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.kill()
     raise AssertionError("the server did not start")
+
+
+def database_with_user(env: dict[str, str], email: str, role: str) -> str:
+    """Migrate the database of ``env``, create a user with ``role`` and return their API token."""
+    farley(env, "migrate")
+    farley(env, "createuser", "--email", email, "--password", "Correct-Horse-Battery-9",
+           "--role", role)  # fmt: skip
+    return farley(env, "createtoken", email).strip()

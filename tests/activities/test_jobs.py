@@ -16,7 +16,7 @@ from farley.activities import services
 from farley.core.models import Notification
 from farley.core.permissions import ensure_built_in_roles
 from tests.factories import make_user
-from tests.processes import call, environment, farley, free_port, serve
+from tests.processes import call, database_with_user, environment, free_port, serve
 
 REDIS = os.environ.get("FARLEY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -46,10 +46,7 @@ def test_a_celery_worker_on_redis_delivers_a_due_reminder():
 
 def test_a_reminder_set_before_a_restart_fires_after_it(tmp_path: Path):
     env = environment(tmp_path)
-    farley(env, "migrate")
-    farley(env, "createuser", "--email", "rita@example.com", "--password",
-            "Correct-Horse-Battery-9", "--role", "sales")  # fmt: skip
-    token = farley(env, "createtoken", "rita@example.com").strip()
+    token = database_with_user(env, "rita@example.com", "sales")
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     server = serve(env, port)

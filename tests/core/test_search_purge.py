@@ -13,7 +13,7 @@ from farley.contacts import privacy
 from farley.core import search_purge
 from farley.core.models import SystemState
 from tests.factories import make_contact
-from tests.processes import call, environment, farley, free_port, serve
+from tests.processes import call, database_with_user, environment, farley, free_port, serve
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the segments of SQLite's search indexes"
@@ -23,10 +23,7 @@ SECRETS = ["Zacharias", "Quastenflosser", "zq@privat.example", "charias", "floss
 
 def test_an_erased_person_leaves_no_byte_in_the_database_files(tmp_path: Path):
     env = environment(tmp_path)
-    farley(env, "migrate")
-    farley(env, "createuser", "--email", "ada@example.com", "--password",
-           "Correct-Horse-Battery-9", "--role", "administrator")  # fmt: skip
-    token = farley(env, "createtoken", "ada@example.com").strip()
+    token = database_with_user(env, "ada@example.com", "administrator")
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     server = serve(env, port)

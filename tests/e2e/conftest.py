@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from tests.e2e.sessions import sign_in
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are
 # still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -86,9 +88,5 @@ def admin_login(page, django_user_model):
         full_name="Anna Admin",
         team_names=["Vertrieb"],
     )
-    page.goto(page.base_url + "/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base_url + "/")
+    sign_in(page, user.email, password)
     return user

@@ -7,19 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.sessions import PASSWORD, sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "Correct-Horse-Battery-9"
-
-
-def _sign_in_as(page, email: str, password: str = PASSWORD) -> None:
-    """Drop the current session and sign in through the login page."""
-    page.context.clear_cookies()
-    page.goto(page.base_url + "/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base_url + "/")
 
 
 def test_admin_defines_custom_choice_field_and_fills_it_on_a_contact(page, admin_login):
@@ -221,7 +211,7 @@ def test_saved_view_with_filter_and_columns_is_shared_with_the_team(page, admin_
     expect(records).to_contain_text("80331")
 
     # A colleague in the team finds the shared view and gets the same result.
-    _sign_in_as(page, "ben@example.com")
+    sign_in(page, "ben@example.com")
     page.goto(base + "/contacts/")
     expect(records).to_contain_text("Bauer")
     page.get_by_role("button", name="Saved views").click()

@@ -8,18 +8,8 @@ from playwright.sync_api import expect
 
 from farley.core import sharing
 from farley.core.services import user_create
+from tests.e2e.sessions import PASSWORD, sign_in
 from tests.factories import make_contact
-
-PASSWORD = "Correct-Horse-Battery-9"
-
-
-def sign_in(page, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(page.base_url + "/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base_url + "/")
 
 
 def test_a_sales_user_finds_own_and_shared_records_only(page, admin_login):
